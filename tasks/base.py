@@ -1,0 +1,178 @@
+"""What every task shares: the pipeline shape, instance-list results, box matching."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, ClassVar, Generic, Mapping, Sequence, TypeVar
+
+import numpy as np
+
+from zoo.specs import ModelSpec
+
+Box = tuple[float, float, float, float]
+
+
+def check_box(box: Sequence[float], what: str = "box") -> Box:
+    if len(box) != 4:
+        raise ValueError(f"{what} needs 4 numbers, got {len(box)}")
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise ValueError(f"{what} has a non-finite coordinate: {box}")
+    if x1 < x0 or y1 < y0:
+        raise ValueError(f"{what} is inverted: {box}")
+    return (x0, y0, x1, y1)
+
+
+def check_score(score: float, what: str = "score") -> float:
+    s = float(score)
+    if not (0.0 <= s <= 1.0) or math.isnan(s):
+        raise ValueError(f"{what} must lie in [0, 1], got {score}")
+    return s
+
+
+def check_points(points: Sequence[Sequence[float]], dims: int, what: str) -> tuple[tuple[float, ...], ...]:
+    out = tuple(tuple(float(v) for v in p) for p in points)
+    for p in out:
+        if len(p) != dims or not all(math.isfinite(v) for v in p):
+            raise ValueError(f"{what}: each point needs {dims} finite numbers, got {p}")
+    return out
+
+
+def box_of(points: np.ndarray, width: int, height: int) -> Box:
+    """The box around points (pixels), clipped to the frame."""
+    pts = np.asarray(points, dtype=np.float32)[:, :2]
+    if len(pts) == 0:
+        return (0.0, 0.0, 0.0, 0.0)
+    x0, y0 = np.clip(pts.min(axis=0), 0, [width, height])
+    x1, y1 = np.clip(pts.max(axis=0), 0, [width, height])
+    return (float(x0), float(y0), float(max(x0, x1)), float(max(y0, y1)))
+
+
+def _r(v: float) -> float:
+    return round(float(v), 2)
+
+
+def rounded(values: Sequence[float]) -> list[float]:
+    return [_r(v) for v in values]
+
+
+I = TypeVar("I")
+
+
+@dataclass(frozen=True)
+class InstanceResult(Generic[I]):
+    """A list of detected instances (faces, hands, people), each with a box and a score."""
+
+    items: tuple[I, ...] = ()
+    key: ClassVar[str] = "items"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", tuple(self.items))
+
+    @classmethod
+    def empty(cls):
+        return cls(())
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    @property
+    def boxes(self) -> np.ndarray:
+        return np.array([i.box for i in self.items], dtype=np.float32).reshape(-1, 4)
+
+    @property
+    def scores(self) -> np.ndarray:
+        return np.array([i.score for i in self.items], dtype=np.float32)
+
+    def filter(self, min_score: float | None = None, max_results: int | None = None):
+        kept = sorted((i for i in self.items if i.score >= (min_score or 0.0)), key=lambda i: -i.score)
+        if max_results is not None:
+            kept = kept[: max(0, int(max_results))]
+        return replace(self, items=tuple(kept))
+
+    def with_track_ids(self, ids: Sequence[int | None]):
+        if len(ids) != len(self.items):
+            raise ValueError("one track id per instance")
+        return replace(self, items=tuple(replace(i, track_id=t) for i, t in zip(self.items, ids)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.key: [i.to_json() for i in self.items]}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """preprocess -> runner -> postprocess, the two ends pure functions of the task."""
+
+    preprocess: Callable[[np.ndarray, ModelSpec], tuple[Any, Any]]
+    postprocess: Callable[[Any, Any, ModelSpec], Any]
+
+
+def identity_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
+    """Most runtimes take the RGB frame as it is; the meta is the frame's (height, width)."""
+    return rgb, rgb.shape[:2]
+
+
+@dataclass(frozen=True)
+class Control:
+    """A per-model knob shown next to a picker (score threshold, max results, opacity)."""
+
+    name: str
+    label: str
+    minimum: float
+    maximum: float
+    value: float
+    step: float
+
+
+DEFAULT_CONTROLS = (
+    Control("min_score", "Score threshold", 0.0, 1.0, 0.5, 0.05),
+    Control("max_results", "Max results", 1, 10, 5, 1),
+)
+
+
+@dataclass(frozen=True)
+class TaskDef:
+    """Everything the zoo CLI and the app need to know about one task."""
+
+    name: str
+    title: str
+    result_type: type
+    pipelines: Mapping[str, Pipeline]
+    annotate: Callable[..., np.ndarray]
+    agreement: Callable[[Any, Any], dict[str, Any]]
+    trackable: bool = False
+    controls: tuple[Control, ...] = DEFAULT_CONTROLS
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def match_boxes(a: np.ndarray, b: np.ndarray, min_iou: float = 0.1) -> list[tuple[int, int, float]]:
+    """One-to-one matching of two box sets by IoU (Hungarian); pairs below ``min_iou`` are dropped."""
+    if len(a) == 0 or len(b) == 0:
+        return []
+    import supervision as sv
+    from scipy.optimize import linear_sum_assignment
+
+    iou = sv.box_iou_batch(np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32))
+    rows, cols = linear_sum_assignment(-iou)
+    return [(int(r), int(c), float(iou[r, c])) for r, c in zip(rows, cols) if iou[r, c] >= min_iou]
+
+
+def box_agreement(a: InstanceResult, b: InstanceResult, noun: str) -> dict[str, Any]:
+    """Counts, matches and mean matched IoU, with a sentence a non-engineer can read."""
+    pairs = match_boxes(a.boxes, b.boxes)
+    mean_iou = float(np.mean([p[2] for p in pairs])) if pairs else (1.0 if len(a) == len(b) == 0 else 0.0)
+    union = len(a) + len(b) - len(pairs)
+    score = (len(pairs) / union * mean_iou) if union else 1.0
+    return {
+        "score": round(score, 3),
+        "count_a": len(a),
+        "count_b": len(b),
+        "matched": len(pairs),
+        "mean_iou": round(mean_iou, 3),
+        "summary": f"{len(pairs)} of {max(len(a), len(b))} {noun} matched, mean box overlap {mean_iou:.0%}",
+        "pairs": pairs,
+    }

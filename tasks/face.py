@@ -1,0 +1,144 @@
+"""Face detection and tracking: boxes, scores, facial keypoints (and the dense mesh when there is one)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
+                        check_score, identity_pre, rounded)
+from tasks.draw import Canvas, color_ids, instance_label
+from zoo.images import fit_within
+from zoo.specs import ModelSpec
+
+# BlazeFace's six keypoints, in its order; "right" is the subject's right.
+KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion")
+# The same six points in the 478-point refined face mesh (iris centres for the eyes; mouth = mean of two).
+MESH_KEYPOINTS = ((468,), (473,), (1,), (13, 14), (234,), (454,))
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[float, float, float, float]
+    score: float
+    keypoints: tuple[tuple[float, float], ...] = ()
+    landmarks: tuple[tuple[float, float, float], ...] = ()  # dense mesh (x, y, z) in pixels, when the model has one
+    track_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box", check_box(self.box, "face box"))
+        object.__setattr__(self, "score", check_score(self.score, "face score"))
+        object.__setattr__(self, "keypoints", check_points(self.keypoints, 2, "face keypoints"))
+        object.__setattr__(self, "landmarks", check_points(self.landmarks, 3, "face landmarks"))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "box": rounded(self.box),
+            "score": round(self.score, 4),
+            "keypoints": [rounded(p) for p in self.keypoints],
+            "track_id": self.track_id,
+        }
+        if self.landmarks:
+            out["landmarks"] = [rounded(p) for p in self.landmarks]
+        return out
+
+
+@dataclass(frozen=True)
+class FaceResult(InstanceResult[Face]):
+    key = "faces"
+
+    @property
+    def faces(self) -> tuple[Face, ...]:
+        return self.items
+
+
+# --- MediaPipe BlazeFace ------------------------------------------------------------------
+def from_mediapipe_detection(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> FaceResult:
+    h, w = hw
+    faces = []
+    for det in raw.detections or ():
+        rb = det.location_data.relative_bounding_box
+        x0, y0 = rb.xmin * w, rb.ymin * h
+        box = (max(0.0, x0), max(0.0, y0), min(float(w), x0 + rb.width * w), min(float(h), y0 + rb.height * h))
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        kps = tuple((k.x * w, k.y * h) for k in det.location_data.relative_keypoints)
+        faces.append(Face(box=box, score=min(1.0, float(det.score[0])), keypoints=kps))
+    return FaceResult(tuple(faces))
+
+
+# --- MediaPipe face mesh ------------------------------------------------------------------
+def from_mediapipe_mesh(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> FaceResult:
+    h, w = hw
+    faces = []
+    for lm in raw.multi_face_landmarks or ():
+        pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark], dtype=np.float32)
+        kps = tuple(tuple(pts[list(idx), :2].mean(axis=0)) for idx in MESH_KEYPOINTS) if len(pts) >= 478 else ()
+        # The legacy face mesh reports no per-face score: a returned mesh passed its detector's threshold.
+        faces.append(Face(box=box_of(pts, w, h), score=1.0, keypoints=kps, landmarks=tuple(map(tuple, pts))))
+    return FaceResult(tuple(faces))
+
+
+# --- OpenCV Haar cascade ------------------------------------------------------------------
+def haar_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[float, tuple[int, int]]]:
+    import cv2
+
+    small, scale = fit_within(rgb, int(spec.options.get("max_side", 640)))
+    gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    return gray, (scale, rgb.shape[:2])
+
+
+def haar_post(raw: tuple[np.ndarray, np.ndarray], meta: tuple[float, tuple[int, int]], spec: ModelSpec) -> FaceResult:
+    boxes, weights = raw
+    scale, (h, w) = meta
+    faces = []
+    for (x, y, bw, bh), weight in zip(boxes, weights):
+        box = (x / scale, y / scale, min(w, (x + bw) / scale), min(h, (y + bh) / scale))
+        # The cascade's last-stage weight is unbounded; squash it into a [0, 1] confidence.
+        faces.append(Face(box=box, score=float(1.0 / (1.0 + np.exp(-weight)))))
+    return FaceResult(tuple(faces))
+
+
+PIPELINES = {
+    "mediapipe_face_detection": Pipeline(identity_pre, from_mediapipe_detection),
+    "mediapipe_face_mesh": Pipeline(identity_pre, from_mediapipe_mesh),
+    "opencv_haar": Pipeline(haar_pre, haar_post),
+}
+
+
+@lru_cache(maxsize=1)
+def _mesh_edges() -> list[tuple[int, int]]:
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_CONTOURS, FACEMESH_IRISES
+
+    return sorted(FACEMESH_CONTOURS | FACEMESH_IRISES)
+
+
+def annotate(rgb: np.ndarray, result: FaceResult, **_: Any) -> np.ndarray:
+    canvas = Canvas(rgb)
+    for face in result.faces:
+        if face.landmarks:
+            canvas.keypoints(np.array(face.landmarks)[None, :, :2], edges=_mesh_edges(), radius=0)
+    canvas.boxes(result.boxes, [instance_label("face", f.score, f.track_id) for f in result.faces],
+                 color_ids([f.track_id for f in result.faces]))
+    kps = [f.keypoints for f in result.faces if f.keypoints]
+    if kps:
+        canvas.keypoints(np.array(kps))
+    return canvas.rgb()
+
+
+def agreement(a: FaceResult, b: FaceResult) -> dict[str, Any]:
+    return box_agreement(a, b, "faces")
+
+
+TASK = TaskDef(
+    name="face",
+    title="Face detection",
+    result_type=FaceResult,
+    pipelines=PIPELINES,
+    annotate=annotate,
+    agreement=agreement,
+    trackable=True,
+    description="Boxes, scores and facial keypoints; ids follow each face across frames.",
+)

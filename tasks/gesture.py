@@ -1,0 +1,138 @@
+"""Gesture recognition: a label and score per hand.
+
+The built-in recogniser reads finger states from the 21 MediaPipe hand landmarks (3D joint bend
+angles, thumb reach) and maps them to MediaPipe's canned gesture set. Pure geometry: no weights.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from tasks import hands as hands_task
+from tasks.base import Pipeline, TaskDef, identity_pre
+from tasks.hands import Gesture, Hand, HandsResult
+from zoo.specs import ModelSpec
+
+LABELS = ("None", "Closed_Fist", "Open_Palm", "Pointing_Up", "Thumb_Down", "Thumb_Up", "Victory", "ILoveYou")
+_CHAINS = {  # wrist/base -> tip, as landmark indices
+    "index": (0, 5, 6, 7, 8),
+    "middle": (0, 9, 10, 11, 12),
+    "ring": (0, 13, 14, 15, 16),
+    "pinky": (0, 17, 18, 19, 20),
+}
+MIN_SCORE = 0.5  # below this, the hand shows no known gesture ("None")
+
+
+def _sigmoid(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-x)))
+
+
+def _bend_degrees(pts: np.ndarray, chain: tuple[int, ...]) -> float:
+    """Sum of the angles between consecutive bones of a chain: 0 for a straight finger."""
+    seg = np.diff(pts[list(chain)], axis=0)
+    seg /= np.linalg.norm(seg, axis=1, keepdims=True) + 1e-9
+    cos = np.clip(np.sum(seg[:-1] * seg[1:], axis=1), -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos)).sum())
+
+
+def finger_states(keypoints: np.ndarray) -> dict[str, float]:
+    """Probability that each finger is extended, from 21 (x, y, z) landmarks in any unit."""
+    pts = np.asarray(keypoints, dtype=np.float64).reshape(21, 3)
+    states = {name: _sigmoid((90.0 - _bend_degrees(pts, chain)) / 15.0) for name, chain in _CHAINS.items()}
+    palm = np.linalg.norm(pts[9] - pts[0]) + 1e-9
+    reach = np.linalg.norm(pts[4] - pts[5]) / palm  # thumb tip away from the index knuckle
+    bend = _bend_degrees(pts, (1, 2, 3, 4))
+    states["thumb"] = min(_sigmoid((reach - 0.6) / 0.08), _sigmoid((100.0 - bend) / 15.0))
+    return states
+
+
+def _direction_up(pts: np.ndarray, base: int, tip: int) -> tuple[float, float]:
+    """How much the bone base->tip points up and down in the image (y grows downwards)."""
+    v = pts[tip, :2] - pts[base, :2]
+    dy = float(v[1] / (np.linalg.norm(v) + 1e-9))
+    return _sigmoid((-dy - 0.5) / 0.12), _sigmoid((dy - 0.5) / 0.12)
+
+
+def gesture_scores(keypoints: np.ndarray) -> dict[str, float]:
+    pts = np.asarray(keypoints, dtype=np.float64).reshape(21, 3)
+    e = finger_states(pts)
+    f = {k: 1.0 - v for k, v in e.items()}
+    four_folded = f["index"] * f["middle"] * f["ring"] * f["pinky"]
+    thumb_up, thumb_down = _direction_up(pts, 2, 4)
+    index_up, _ = _direction_up(pts, 5, 8)
+    return {
+        "Closed_Fist": four_folded * (1.0 - e["thumb"] * max(thumb_up, thumb_down)),
+        "Open_Palm": e["index"] * e["middle"] * e["ring"] * e["pinky"],
+        "Pointing_Up": e["index"] * f["middle"] * f["ring"] * f["pinky"] * index_up,
+        "Thumb_Down": four_folded * e["thumb"] * thumb_down,
+        "Thumb_Up": four_folded * e["thumb"] * thumb_up,
+        "Victory": e["index"] * e["middle"] * f["ring"] * f["pinky"],
+        "ILoveYou": e["thumb"] * e["index"] * f["middle"] * f["ring"] * e["pinky"],
+    }
+
+
+def classify(keypoints: np.ndarray) -> Gesture:
+    scores = gesture_scores(keypoints)
+    label = max(scores, key=scores.get)
+    best = scores[label]
+    if best < MIN_SCORE:
+        return Gesture("None", 1.0 - best)
+    return Gesture(label, best)
+
+
+@dataclass(frozen=True)
+class GestureResult(HandsResult):
+    """The hands schema with a gesture on every hand."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for hand in self.items:
+            if hand.gesture is None:
+                raise ValueError("every hand of a gesture result needs a gesture")
+
+    def filter(self, min_score: float | None = None, max_results: int | None = None):
+        # The threshold applies to the gesture's score; a hand below it reads "None".
+        res = super().filter(0.0, max_results)
+        if min_score:
+            res = replace(res, items=tuple(
+                h if h.gesture.score >= min_score or h.gesture.label == "None"
+                else replace(h, gesture=Gesture("None", 1.0 - h.gesture.score)) for h in res.items))
+        return res
+
+
+def recognise(hands: HandsResult) -> GestureResult:
+    return GestureResult(tuple(replace(h, gesture=classify(np.array(h.keypoints))) for h in hands.hands))
+
+
+def from_mediapipe_hands_gesture(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> GestureResult:
+    return recognise(hands_task.from_mediapipe_hands(raw, hw, spec))
+
+
+PIPELINES = {"mediapipe_hands_gesture": Pipeline(identity_pre, from_mediapipe_hands_gesture)}
+
+
+def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:
+    out = hands_task.agreement(a, b)
+    same = [a.hands[i].gesture.label == b.hands[j].gesture.label for i, j, _ in out["pairs"]]
+    n = max(len(a), len(b))
+    out["labels_agree"] = int(sum(same))
+    out["score"] = round(sum(same) / n, 3) if n else 1.0
+    la = sorted(h.gesture.label for h in a.hands)
+    lb = sorted(h.gesture.label for h in b.hands)
+    out["summary"] = (f"gestures agree on {sum(same)} of {n} hands" if n else "no hands in either") + (
+        f" (A: {', '.join(la) or '-'}; B: {', '.join(lb) or '-'})" if n else "")
+    return out
+
+
+TASK = TaskDef(
+    name="gesture",
+    title="Gesture recognition",
+    result_type=GestureResult,
+    pipelines=PIPELINES,
+    annotate=hands_task.annotate,
+    agreement=agreement,
+    trackable=True,
+    description="A gesture label per hand: " + ", ".join(LABELS) + ".",
+)

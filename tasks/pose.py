@@ -1,0 +1,180 @@
+"""Pose estimation: people, each with named keypoints and scores."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tasks.base import (InstanceResult, Pipeline, TaskDef, box_of, check_box, check_score, identity_pre,
+                        match_boxes, rounded)
+from tasks.draw import Canvas, color_ids, instance_label
+from zoo.specs import ModelSpec
+
+# MediaPipe BlazePose's 33 landmarks, in its order (names follow mediapipe's PoseLandmark enum).
+BLAZEPOSE_NAMES = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
+    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
+    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+# The 17 COCO keypoints (MoveNet, PoseNet, ViTPose): every one of them is also a BlazePose name.
+COCO_NAMES = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+    "right_ankle",
+)
+_EDGE_NAMES = (
+    ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"), ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"), ("left_hip", "right_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("nose", "left_eye"), ("nose", "right_eye"),
+    ("left_eye", "left_ear"), ("right_eye", "right_ear"), ("left_ankle", "left_heel"), ("left_heel", "left_foot_index"),
+    ("right_ankle", "right_heel"), ("right_heel", "right_foot_index"), ("left_wrist", "left_index"),
+    ("right_wrist", "right_index"), ("mouth_left", "mouth_right"),
+)
+VISIBLE = 0.5  # a keypoint with at least this score is drawn and compared
+
+
+@dataclass(frozen=True)
+class Keypoint:
+    name: str
+    x: float
+    y: float
+    score: float
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("keypoint needs a name")
+        if not (np.isfinite(self.x) and np.isfinite(self.y)):
+            raise ValueError(f"keypoint {self.name} has a non-finite coordinate")
+        object.__setattr__(self, "score", check_score(self.score, f"keypoint {self.name} score"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "x": round(float(self.x), 2), "y": round(float(self.y), 2),
+                "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Person:
+    box: tuple[float, float, float, float]
+    score: float
+    keypoints: tuple[Keypoint, ...]
+    track_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box", check_box(self.box, "person box"))
+        object.__setattr__(self, "score", check_score(self.score, "person score"))
+        object.__setattr__(self, "keypoints", tuple(self.keypoints))
+        names = [k.name for k in self.keypoints]
+        if len(set(names)) != len(names):
+            raise ValueError("keypoint names repeat")
+
+    def keypoint(self, name: str) -> Keypoint | None:
+        return next((k for k in self.keypoints if k.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"box": rounded(self.box), "score": round(self.score, 4),
+                "keypoints": [k.to_json() for k in self.keypoints]}
+
+
+@dataclass(frozen=True)
+class PoseResult(InstanceResult[Person]):
+    key = "people"
+
+    @property
+    def people(self) -> tuple[Person, ...]:
+        return self.items
+
+
+def person_from_points(names: tuple[str, ...], xy: np.ndarray, scores: np.ndarray, w: int, h: int,
+                       score: float | None = None) -> Person:
+    """A person from keypoints in pixels; the box spans the visible ones."""
+    scores = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+    vis = scores >= VISIBLE
+    box = box_of(xy[vis] if vis.any() else xy, w, h)
+    if score is None:  # no person score from the model: the better-seen half of its keypoints stands in
+        top = np.sort(scores)[::-1][: max(1, len(scores) // 2)]
+        score = float(top.mean())
+    kps = tuple(Keypoint(n, float(x), float(y), float(s)) for n, (x, y), s in zip(names, xy[:, :2], scores))
+    return Person(box=box, score=score, keypoints=kps)
+
+
+def from_mediapipe_pose(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> PoseResult:
+    h, w = hw
+    if raw.pose_landmarks is None:
+        return PoseResult.empty()
+    lm = raw.pose_landmarks.landmark
+    xy = np.array([(p.x * w, p.y * h) for p in lm], dtype=np.float32)
+    vis = np.array([p.visibility for p in lm], dtype=np.float32)
+    return PoseResult((person_from_points(BLAZEPOSE_NAMES, xy, vis, w, h),))
+
+
+PIPELINES = {"mediapipe_pose": Pipeline(identity_pre, from_mediapipe_pose)}
+
+
+def annotate(rgb: np.ndarray, result: PoseResult, **_: Any) -> np.ndarray:
+    canvas = Canvas(rgb)
+    for person in result.people:
+        names = [k.name for k in person.keypoints]
+        index = {n: i for i, n in enumerate(names)}
+        edges = [(index[a], index[b]) for a, b in _EDGE_NAMES if a in index and b in index]
+        xy = np.array([[k.x, k.y] for k in person.keypoints], dtype=np.float32)
+        visible = np.array([k.score >= VISIBLE for k in person.keypoints])
+        canvas.keypoints(xy[None], visible[None], edges=edges)
+    canvas.boxes(result.boxes, [instance_label("person", p.score, p.track_id) for p in result.people],
+                 color_ids([p.track_id for p in result.people]))
+    return canvas.rgb()
+
+
+def keypoint_distance(a: Person, b: Person) -> tuple[float, int]:
+    """Mean distance between the keypoints both people have and both see, relative to the person's
+    size (the longer side of the mean of their boxes); and how many keypoints were compared."""
+    d = []
+    for ka in a.keypoints:
+        kb = b.keypoint(ka.name)
+        if kb is not None and ka.score >= VISIBLE and kb.score >= VISIBLE:
+            d.append(np.hypot(ka.x - kb.x, ka.y - kb.y))
+    if not d:
+        return float("nan"), 0
+    box = (np.array(a.box) + np.array(b.box)) / 2
+    size = max(box[2] - box[0], box[3] - box[1], 1.0)
+    return float(np.mean(d) / size), len(d)
+
+
+def agreement(a: PoseResult, b: PoseResult) -> dict[str, Any]:
+    pairs = match_boxes(a.boxes, b.boxes)
+    dists = [keypoint_distance(a.people[i], b.people[j]) for i, j, _ in pairs]
+    valid = [(d, n) for d, n in dists if n > 0]
+    n_people = max(len(a), len(b))
+    if not n_people:
+        return {"score": 1.0, "count_a": 0, "count_b": 0, "matched": 0, "summary": "no people in either"}
+    if not valid:
+        return {"score": 0.0, "count_a": len(a), "count_b": len(b), "matched": len(pairs),
+                "summary": f"{len(pairs)} of {n_people} people matched; no shared keypoints to compare"}
+    rel = float(np.average([d for d, _ in valid], weights=[n for _, n in valid]))
+    # Like COCO's OKS with one fixed tolerance (5% of the person's size), times the matched share.
+    score = float(np.exp(-(rel ** 2) / (2 * 0.05 ** 2))) * len(valid) / n_people
+    return {
+        "score": round(score, 3),
+        "count_a": len(a),
+        "count_b": len(b),
+        "matched": len(pairs),
+        "mean_keypoint_distance": round(rel, 4),
+        "keypoints_compared": int(sum(n for _, n in valid)),
+        "summary": f"{len(valid)} of {n_people} people matched; shared keypoints differ by "
+                   f"{rel:.1%} of the person's size on average",
+    }
+
+
+TASK = TaskDef(
+    name="pose",
+    title="Pose estimation",
+    result_type=PoseResult,
+    pipelines=PIPELINES,
+    annotate=annotate,
+    agreement=agreement,
+    trackable=False,
+    description="People with named keypoints (BlazePose: 33; COCO models: 17).",
+)

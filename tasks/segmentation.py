@@ -1,0 +1,153 @@
+"""Semantic segmentation: a class label per pixel, the label list and per-class coverage."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from tasks.base import Control, Pipeline, TaskDef, identity_pre
+from tasks.draw import Canvas, palette_rgb
+from zoo.specs import ModelSpec
+
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentationResult:
+    """``label_map[y, x]`` indexes ``labels``; index 0 is the background when ``foreground`` is given.
+
+    ``foreground`` (optional, HxW float in [0, 1]) is the probability that a pixel is not background and
+    ``classes`` (HxW) the most likely non-background class there; with them the mask threshold can be
+    moved without running the model again.
+    """
+
+    label_map: np.ndarray
+    labels: tuple[str, ...]
+    foreground: np.ndarray | None = None
+    classes: np.ndarray | None = None
+    threshold: float = DEFAULT_THRESHOLD
+    _coverage: dict = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lm = np.asarray(self.label_map)
+        if lm.ndim != 2:
+            raise ValueError(f"label map must be 2-D, got shape {lm.shape}")
+        if not self.labels:
+            raise ValueError("segmentation needs at least one label")
+        if lm.size and (lm.min() < 0 or lm.max() >= len(self.labels)):
+            raise ValueError("label map has indices outside the label list")
+        object.__setattr__(self, "label_map", lm.astype(np.uint8 if len(self.labels) <= 256 else np.int32, copy=False))
+        object.__setattr__(self, "labels", tuple(self.labels))
+        for name in ("foreground", "classes"):
+            v = getattr(self, name)
+            if v is not None and np.shape(v) != lm.shape:
+                raise ValueError(f"{name} must have the label map's shape")
+
+    @classmethod
+    def empty(cls, height: int = 0, width: int = 0, labels: tuple[str, ...] = ("background",)) -> "SegmentationResult":
+        return cls(np.zeros((height, width), dtype=np.uint8), labels)
+
+    @classmethod
+    def from_foreground(cls, prob: np.ndarray, labels: tuple[str, ...], classes: np.ndarray | None = None,
+                        threshold: float = DEFAULT_THRESHOLD) -> "SegmentationResult":
+        prob = np.clip(np.asarray(prob, dtype=np.float32), 0.0, 1.0)
+        cls_map = np.ones(prob.shape, dtype=np.uint8) if classes is None else np.asarray(classes)
+        label_map = np.where(prob >= threshold, cls_map, 0)
+        return cls(label_map, labels, foreground=prob, classes=cls_map, threshold=threshold)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.label_map.shape
+
+    @property
+    def coverage(self) -> dict[str, float]:
+        if self._coverage is None:
+            counts = np.bincount(self.label_map.ravel(), minlength=len(self.labels)) if self.label_map.size else \
+                np.zeros(len(self.labels))
+            total = max(1, self.label_map.size)
+            object.__setattr__(self, "_coverage", {
+                lab: round(float(c) / total, 4) for lab, c in zip(self.labels, counts) if c > 0})
+        return self._coverage
+
+    def foreground_mask(self) -> np.ndarray:
+        """Pixels not labelled as the background (index 0 when the model has one)."""
+        if "background" in self.labels:
+            return self.label_map != self.labels.index("background")
+        return np.ones(self.label_map.shape, dtype=bool)
+
+    def filter(self, min_score: float | None = None, max_results: int | None = None) -> "SegmentationResult":
+        if min_score is None or self.foreground is None or min_score == self.threshold:
+            return self
+        return replace(self, label_map=np.where(self.foreground >= min_score, self.classes, 0),
+                       threshold=float(min_score), _coverage=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"labels": list(self.labels), "coverage": self.coverage}
+
+
+def from_mediapipe_selfie(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
+    h, w = hw
+    prob = raw.segmentation_mask
+    if prob is None:
+        return SegmentationResult.empty(h, w, spec.labels)
+    return SegmentationResult.from_foreground(prob, spec.labels)
+
+
+PIPELINES = {"mediapipe_selfie": Pipeline(identity_pre, from_mediapipe_selfie)}
+
+
+def color_of(index: int, label: str) -> tuple[int, int, int]:
+    return (0, 0, 0) if label == "background" else palette_rgb(index)
+
+
+def colorize(result: SegmentationResult) -> np.ndarray:
+    lut = np.array([color_of(i, lab) for i, lab in enumerate(result.labels)], dtype=np.uint8)
+    return lut[result.label_map]
+
+
+def annotate(rgb: np.ndarray, result: SegmentationResult, opacity: float = 0.5, **_: Any) -> np.ndarray:
+    if result.shape != rgb.shape[:2]:
+        raise ValueError("the label map does not match the image")
+    mask = result.foreground_mask()
+    out = rgb.copy()
+    if mask.any():
+        colors = colorize(result)
+        blend = (rgb[mask].astype(np.float32) * (1 - opacity) + colors[mask].astype(np.float32) * opacity)
+        out[mask] = blend.astype(np.uint8)
+    canvas = Canvas(out)
+    present = sorted(result.coverage.items(), key=lambda kv: -kv[1])[:8]
+    canvas.legend([(f"{lab} {frac:.0%}", color_of(result.labels.index(lab), lab)) for lab, frac in present
+                   if lab != "background"])
+    return canvas.rgb()
+
+
+def agreement(a: SegmentationResult, b: SegmentationResult) -> dict[str, Any]:
+    ma, mb = a.foreground_mask(), b.foreground_mask()
+    if ma.shape != mb.shape:
+        raise ValueError("the two masks come from different frames")
+    union = int(np.logical_or(ma, mb).sum())
+    iou = float(np.logical_and(ma, mb).sum() / union) if union else 1.0
+    return {
+        "score": round(iou, 3),
+        "foreground_iou": round(iou, 3),
+        "foreground_a": round(float(ma.mean()), 4) if ma.size else 0.0,
+        "foreground_b": round(float(mb.mean()), 4) if mb.size else 0.0,
+        "summary": f"foreground masks overlap {iou:.0%} (intersection over union)",
+    }
+
+
+TASK = TaskDef(
+    name="segmentation",
+    title="Semantic segmentation",
+    result_type=SegmentationResult,
+    pipelines=PIPELINES,
+    annotate=annotate,
+    agreement=agreement,
+    trackable=False,
+    controls=(
+        Control("min_score", "Mask threshold", 0.05, 0.95, DEFAULT_THRESHOLD, 0.05),
+        Control("opacity", "Mask opacity", 0.0, 1.0, 0.5, 0.05),
+    ),
+    description="A class per pixel, with coverage per class.",
+)

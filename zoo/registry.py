@@ -1,0 +1,195 @@
+"""The zoo: every model the playground knows, as data.
+
+Bundled entries run offline from files inside installed packages (MediaPipe 0.10.21's legacy
+solutions, OpenCV's Haar cascades). Hub entries (``zoo.hub_registry``) are fetched on first use.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+from zoo.specs import BundledSource, ModelSpec
+
+MP = "mediapipe"
+APACHE = "Apache-2.0"
+
+BLAZEFACE_REF = "https://arxiv.org/abs/1907.05047"
+FACEMESH_REF = "https://arxiv.org/abs/2006.10962"
+HANDS_REF = "https://arxiv.org/abs/2006.10214"
+BLAZEPOSE_REF = "https://arxiv.org/abs/2006.10204"
+SELFIE_REF = "https://ai.google.dev/edge/mediapipe/solutions/vision/image_segmenter"
+HAAR_REF = "https://doi.org/10.1109/CVPR.2001.990517"
+
+_PERSON_LABELS = ("background", "person")
+
+
+GESTURE_LABELS = ("None", "Closed_Fist", "Open_Palm", "Pointing_Up", "Thumb_Down", "Thumb_Up", "Victory", "ILoveYou")
+
+
+def _hands_entry(task: str, variant: str, complexity: int, decoder: str, name: str) -> ModelSpec:
+    return ModelSpec(
+        id=f"{task}/{variant}",
+        task=task,
+        name=name,
+        runtime="mediapipe",
+        decoder=decoder,
+        source=BundledSource(MP, f"modules/hand_landmark/hand_landmark_{'lite' if complexity == 0 else 'full'}.tflite"),
+        input_size=(224, 224),
+        labels=GESTURE_LABELS if task == "gesture" else (),
+        license=APACHE,
+        reference=HANDS_REF,
+        options={"solution": "hands", "model_complexity": complexity, "max_num_hands": 4},
+    )
+
+
+def _pose_entry(variant: str, complexity: int, note: str = "") -> ModelSpec:
+    return ModelSpec(
+        id=f"pose/blazepose-{variant}",
+        task="pose",
+        name=f"MediaPipe BlazePose {variant} (33 keypoints)",
+        runtime="mediapipe",
+        decoder="mediapipe_pose",
+        source=BundledSource(MP, f"modules/pose_landmark/pose_landmark_{variant}.tflite"),
+        input_size=(256, 256),
+        license=APACHE,
+        reference=BLAZEPOSE_REF,
+        options={"solution": "pose", "model_complexity": complexity},
+        note=note,
+    )
+
+
+_NPM_NOTE = (
+    "Not in the mediapipe wheel: `scripts/setup` copies it from the npm package @mediapipe/pose; "
+    "elsewhere mediapipe downloads it on first use."
+)
+
+BUNDLED: tuple[ModelSpec, ...] = (
+    # --- face -------------------------------------------------------------------------------
+    ModelSpec(
+        id="face/blazeface-short",
+        task="face",
+        name="MediaPipe BlazeFace short range",
+        runtime="mediapipe",
+        decoder="mediapipe_face_detection",
+        source=BundledSource(MP, "modules/face_detection/face_detection_short_range.tflite"),
+        input_size=(128, 128),
+        license=APACHE,
+        reference=BLAZEFACE_REF,
+        options={"solution": "face_detection", "model_selection": 0},
+        note="Faces within about 2 m of the camera.",
+    ),
+    ModelSpec(
+        id="face/blazeface-full",
+        task="face",
+        name="MediaPipe BlazeFace full range",
+        runtime="mediapipe",
+        decoder="mediapipe_face_detection",
+        source=BundledSource(MP, "modules/face_detection/face_detection_full_range_sparse.tflite"),
+        input_size=(192, 192),
+        license=APACHE,
+        reference=BLAZEFACE_REF,
+        options={"solution": "face_detection", "model_selection": 1},
+        note="Faces up to about 5 m from the camera.",
+    ),
+    ModelSpec(
+        id="face/facemesh",
+        task="face",
+        name="MediaPipe Face Mesh (478 landmarks)",
+        runtime="mediapipe",
+        decoder="mediapipe_face_mesh",
+        source=BundledSource(MP, "modules/face_landmark/face_landmark_with_attention.tflite"),
+        input_size=(192, 192),
+        license=APACHE,
+        reference=FACEMESH_REF,
+        options={"solution": "face_mesh", "max_num_faces": 4, "refine_landmarks": True},
+    ),
+    ModelSpec(
+        id="face/haar-frontal",
+        task="face",
+        name="OpenCV Haar cascade, frontal face (Viola-Jones)",
+        runtime="opencv_cascade",
+        decoder="opencv_haar",
+        source=BundledSource("cv2", "data/haarcascade_frontalface_default.xml"),
+        input_size=None,
+        license="BSD-3-Clause (Intel License Agreement)",
+        reference=HAAR_REF,
+        options={"scale_factor": 1.1, "min_neighbors": 5, "max_side": 640},
+        note="Classic 2001 baseline: no keypoints, frontal faces only.",
+    ),
+    # --- hands ------------------------------------------------------------------------------
+    _hands_entry("hands", "mediapipe-lite", 0, "mediapipe_hands", "MediaPipe Hands lite"),
+    _hands_entry("hands", "mediapipe-full", 1, "mediapipe_hands", "MediaPipe Hands full"),
+    # --- pose -------------------------------------------------------------------------------
+    _pose_entry("full", 1),
+    _pose_entry("lite", 0, _NPM_NOTE),
+    _pose_entry("heavy", 2, _NPM_NOTE),
+    # --- gesture ----------------------------------------------------------------------------
+    _hands_entry("gesture", "rules-lite", 0, "mediapipe_hands_gesture",
+                 "Landmark rules over MediaPipe Hands lite"),
+    _hands_entry("gesture", "rules-full", 1, "mediapipe_hands_gesture",
+                 "Landmark rules over MediaPipe Hands full"),
+    # --- segmentation -----------------------------------------------------------------------
+    ModelSpec(
+        id="segmentation/selfie-general",
+        task="segmentation",
+        name="MediaPipe Selfie Segmentation (general, 256x256)",
+        runtime="mediapipe",
+        decoder="mediapipe_selfie",
+        source=BundledSource(MP, "modules/selfie_segmentation/selfie_segmentation.tflite"),
+        input_size=(256, 256),
+        labels=_PERSON_LABELS,
+        license=APACHE,
+        reference=SELFIE_REF,
+        options={"solution": "selfie_segmentation", "model_selection": 0},
+    ),
+    ModelSpec(
+        id="segmentation/selfie-landscape",
+        task="segmentation",
+        name="MediaPipe Selfie Segmentation (landscape, 256x144)",
+        runtime="mediapipe",
+        decoder="mediapipe_selfie",
+        source=BundledSource(MP, "modules/selfie_segmentation/selfie_segmentation_landscape.tflite"),
+        input_size=(256, 144),
+        labels=_PERSON_LABELS,
+        license=APACHE,
+        reference=SELFIE_REF,
+        options={"solution": "selfie_segmentation", "model_selection": 1},
+    ),
+)
+
+
+
+class UnknownModelError(KeyError):
+    def __init__(self, model_id: str, suggestions: Iterable[str] = ()):
+        self.model_id = model_id
+        self.suggestions = list(suggestions)
+        hint = f"; closest: {', '.join(self.suggestions)}" if self.suggestions else ""
+        super().__init__(f"unknown model '{model_id}'{hint}")
+
+    def __str__(self) -> str:  # KeyError quotes its message; a person should not see that
+        return self.args[0]
+
+
+def _all() -> tuple[ModelSpec, ...]:
+    from zoo.hub_registry import HUB
+
+    return BUNDLED + HUB
+
+
+def all_specs(task: str | None = None) -> list[ModelSpec]:
+    return [s for s in _all() if task is None or s.task == task]
+
+
+def get_spec(model_id: str) -> ModelSpec:
+    for spec in _all():
+        if spec.id == model_id:
+            return spec
+    if model_id.startswith("hf:"):
+        from zoo import byo
+
+        return byo.spec_for(model_id)
+    ids = [s.id for s in _all()]
+    close = difflib.get_close_matches(model_id, ids, n=3, cutoff=0.3)
+    if not close:
+        close = [i for i in ids if model_id and model_id.split("/")[0] in i][:3]
+    raise UnknownModelError(model_id, close)

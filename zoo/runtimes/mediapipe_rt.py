@@ -1,0 +1,68 @@
+"""MediaPipe legacy solutions (mediapipe 0.10.21), run in static-image mode.
+
+Static mode keeps no state between calls, so one loaded graph can serve every stream; a lock
+serialises calls because a graph processes one packet at a time.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from zoo.specs import ModelSpec
+
+
+def _solutions() -> dict[str, Callable[..., Any]]:
+    os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging: warnings and up only
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import mediapipe as mp
+
+    s = mp.solutions
+    return {
+        "face_detection": lambda o: s.face_detection.FaceDetection(
+            model_selection=o["model_selection"], min_detection_confidence=o.get("min_confidence", 0.3)
+        ),
+        "face_mesh": lambda o: s.face_mesh.FaceMesh(
+            static_image_mode=True,
+            max_num_faces=o.get("max_num_faces", 4),
+            refine_landmarks=o.get("refine_landmarks", True),
+            min_detection_confidence=o.get("min_confidence", 0.5),
+        ),
+        "hands": lambda o: s.hands.Hands(
+            static_image_mode=True,
+            max_num_hands=o.get("max_num_hands", 4),
+            model_complexity=o["model_complexity"],
+            min_detection_confidence=o.get("min_confidence", 0.5),
+        ),
+        "pose": lambda o: s.pose.Pose(
+            static_image_mode=True,
+            model_complexity=o["model_complexity"],
+            min_detection_confidence=o.get("min_confidence", 0.5),
+        ),
+        "selfie_segmentation": lambda o: s.selfie_segmentation.SelfieSegmentation(
+            model_selection=o["model_selection"]
+        ),
+    }
+
+
+class MediaPipeRunner:
+    def __init__(self, solution: Any):
+        self._solution = solution
+        self._lock = threading.Lock()
+
+    def __call__(self, rgb: np.ndarray) -> Any:
+        with self._lock:
+            return self._solution.process(rgb)
+
+    def close(self) -> None:
+        with self._lock:
+            self._solution.close()
+
+
+def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
+    name = spec.options["solution"]
+    factory = _solutions()[name]
+    return MediaPipeRunner(factory(spec.options))

@@ -1,0 +1,62 @@
+"""OpenCV runtimes: Haar cascades and cv2.dnn networks."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.specs import ModelSpec
+
+
+class CascadeRunner:
+    """Runs a Haar cascade on a grayscale image; returns (boxes xywh, level weights)."""
+
+    def __init__(self, path: Path, options: Any):
+        import cv2
+
+        self._cascade = cv2.CascadeClassifier(str(path))
+        if self._cascade.empty():
+            raise RuntimeError(f"OpenCV could not read the cascade {path.name}")
+        self._opts = options
+        self._lock = threading.Lock()
+
+    def __call__(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            boxes, _levels, weights = self._cascade.detectMultiScale3(
+                gray,
+                scaleFactor=self._opts.get("scale_factor", 1.1),
+                minNeighbors=self._opts.get("min_neighbors", 5),
+                outputRejectLevels=True,
+            )
+        return np.asarray(boxes, dtype=np.float32).reshape(-1, 4), np.asarray(weights, dtype=np.float32).reshape(-1)
+
+
+def load_cascade(spec: ModelSpec, path: Path | None) -> CascadeRunner:
+    if path is None:
+        raise RuntimeError(f"{spec.id}: cascade file not found")
+    return CascadeRunner(path, spec.options)
+
+
+class DnnRunner:
+    """A cv2.dnn network (ONNX); returns the named outputs."""
+
+    def __init__(self, path: Path, output_names: list[str] | None):
+        import cv2
+
+        self._net = cv2.dnn.readNet(str(path))
+        self._outputs = output_names or list(self._net.getUnconnectedOutLayersNames())
+        self._lock = threading.Lock()
+
+    def __call__(self, blob: np.ndarray) -> dict[str, np.ndarray]:
+        with self._lock:
+            self._net.setInput(blob)
+            outs = self._net.forward(self._outputs)
+        return dict(zip(self._outputs, outs))
+
+
+def load_dnn(spec: ModelSpec, path: Path | None) -> DnnRunner:
+    if path is None:
+        raise RuntimeError(f"{spec.id}: model file not found")
+    return DnnRunner(path, spec.options.get("outputs"))

@@ -1,0 +1,120 @@
+"""Model specifications: a model is data, not a class.
+
+A :class:`ModelSpec` says where a model's weights come from (a file inside an
+installed package, or a file in a Hugging Face Hub repo at a pinned revision),
+which runtime runs it, which decoder turns the runtime's raw output into a task
+result, and what a person needs to know about it (licence, reference).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping, Union
+
+TASKS = ("face", "hands", "pose", "gesture", "segmentation")
+
+_ID_RE = re.compile(r"^(face|hands|pose|gesture|segmentation)/[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class BundledSource:
+    """A model file that ships inside an installed Python package."""
+
+    package: str
+    path: str  # relative to the package's directory; "" for code-only models
+
+    kind = "bundled"
+
+    def locate(self) -> Path | None:
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        root = Path(list(spec.submodule_search_locations)[0])
+        return root / self.path if self.path else root
+
+    def available(self) -> bool:
+        p = self.locate()
+        return p is not None and p.exists()
+
+    def describe(self) -> str:
+        return f"{self.package}:{self.path}" if self.path else self.package
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A model file in a Hugging Face Hub repo, pinned to a revision."""
+
+    repo_id: str
+    filename: str
+    revision: str
+    # True when `revision` is a verified 40-hex commit; tags/branches are recorded as such.
+    revision_is_commit: bool = False
+    extra_files: tuple[str, ...] = ()
+
+    kind = "hub"
+
+    def describe(self) -> str:
+        return f"hf:{self.repo_id}@{self.revision[:12]}/{self.filename}"
+
+
+Source = Union[BundledSource, HubSource]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    task: str
+    name: str
+    runtime: str  # key into zoo.runtimes.RUNTIMES
+    decoder: str  # key into the task's decoders
+    source: Source
+    input_size: tuple[int, int] | None  # (width, height) the network sees; None: any
+    labels: tuple[str, ...] = ()
+    license: str = ""
+    reference: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not _ID_RE.match(self.id) and not self.id.startswith("hf:"):
+            raise ValueError(f"bad model id {self.id!r}: expected 'task/name'")
+        if self.task not in TASKS:
+            raise ValueError(f"{self.id}: unknown task {self.task!r}")
+        if not self.id.startswith("hf:") and self.id.split("/", 1)[0] != self.task:
+            raise ValueError(f"{self.id}: id prefix does not match task {self.task!r}")
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    @property
+    def bundled(self) -> bool:
+        return isinstance(self.source, BundledSource)
+
+    def offline_available(self) -> bool:
+        """Can this model run now without the network?"""
+        if isinstance(self.source, BundledSource):
+            return self.source.available()
+        from zoo import hub
+
+        return hub.is_cached(self.source)
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task": self.task,
+            "name": self.name,
+            "runtime": self.runtime,
+            "source": self.source.describe(),
+            "offline": self.offline_available(),
+            "license": self.license,
+            "reference": self.reference,
+            "note": self.note,
+        }
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
