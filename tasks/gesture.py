@@ -40,7 +40,7 @@ def _bend_degrees(pts: np.ndarray, chain: tuple[int, ...]) -> float:
 def finger_states(keypoints: np.ndarray) -> dict[str, float]:
     """Probability that each finger is extended, from 21 (x, y, z) landmarks in any unit."""
     pts = np.asarray(keypoints, dtype=np.float64).reshape(21, 3)
-    states = {name: _sigmoid((90.0 - _bend_degrees(pts, chain)) / 15.0) for name, chain in _CHAINS.items()}
+    states = {name: _sigmoid((110.0 - _bend_degrees(pts, chain)) / 20.0) for name, chain in _CHAINS.items()}
     palm = np.linalg.norm(pts[9] - pts[0]) + 1e-9
     reach = np.linalg.norm(pts[4] - pts[5]) / palm  # thumb tip away from the index knuckle
     bend = _bend_degrees(pts, (1, 2, 3, 4))

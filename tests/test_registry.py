@@ -1,0 +1,48 @@
+"""Every registry entry is well formed; every bundled one loads offline and returns a valid result."""
+import json
+
+import numpy as np
+import pytest
+
+from tasks import TASKS, predict
+from zoo.registry import BUNDLED, UnknownModelError, all_specs, get_spec
+from zoo.specs import TASKS as TASK_NAMES
+
+
+def test_ids_are_unique_and_every_task_has_two_offline_models():
+    ids = [s.id for s in all_specs()]
+    assert len(ids) == len(set(ids))
+    for task in TASK_NAMES:
+        offline = [s for s in BUNDLED if s.task == task and s.offline_available()]
+        assert len(offline) >= 2, f"{task} needs two offline models for A/B"
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.id)
+def test_entry_is_complete(spec):
+    assert spec.name and spec.license and spec.reference.startswith("http")
+    assert spec.decoder in TASKS[spec.task].pipelines, "decoder not known to its task"
+    row = spec.to_row()
+    assert {"id", "task", "runtime", "source", "offline"} <= set(row)
+
+
+@pytest.mark.parametrize("spec", BUNDLED, ids=lambda s: s.id)
+def test_bundled_entry_runs_offline_and_returns_a_valid_result(spec, grace):
+    assert spec.offline_available(), f"{spec.id}: {spec.source.describe()} is not installed"
+    pred = predict(spec, grace)
+    assert isinstance(pred.result, TASKS[spec.task].result_type)
+    assert pred.latency_ms > 0
+    payload = json.loads(json.dumps(pred.to_json()))
+    assert payload["model"] == spec.id
+    h, w = grace.shape[:2]
+    for inst in getattr(pred.result, "items", ()):
+        x0, y0, x1, y1 = inst.box
+        assert 0 <= x0 <= x1 <= w and 0 <= y0 <= y1 <= h
+    annotated = TASKS[spec.task].annotate(grace, pred.result)
+    assert annotated.shape == grace.shape and annotated.dtype == np.uint8
+
+
+def test_unknown_id_suggests_close_ones():
+    with pytest.raises(UnknownModelError) as err:
+        get_spec("face/blazefase-short")
+    assert "face/blazeface-short" in str(err.value)
+    assert str(err.value).startswith("unknown model 'face/blazefase-short'")

@@ -1,0 +1,174 @@
+"""`python -m zoo`: list, run and benchmark the zoo's models. A stable contract: other tools call it."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from zoo.errors import ZooError
+from zoo.images import ImageError, load_image, sample_image_path, save_image
+from zoo.registry import UnknownModelError, all_specs, get_spec
+from zoo.specs import TASKS
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(", ", ": ")) + "\n")
+    sys.stdout.flush()
+
+
+def _error(msg: str) -> None:
+    sys.stderr.write(f"error: {msg}\n")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = [s.to_row() for s in all_specs(args.task)]
+    if args.json:
+        _print_json(rows)
+        return 0
+    w = max((len(r["id"]) for r in rows), default=2)
+    print(f"{'id':<{w}}  {'task':<12} {'runtime':<15} {'offline':<8} source")
+    for r in rows:
+        print(f"{r['id']:<{w}}  {r['task']:<12} {r['runtime']:<15} {'yes' if r['offline'] else 'no':<8} {r['source']}")
+    return 0
+
+
+def _safe_name(model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tasks import TASKS as TASK_DEFS, predict
+
+    spec = get_spec(args.model)
+    task = TASK_DEFS[spec.task]
+    out_dir = Path(args.annotate) if args.annotate else None
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for image_path in args.images:
+        try:
+            rgb = load_image(image_path)
+        except ImageError as exc:
+            _error(str(exc))
+            status = 1
+            continue
+        pred = predict(spec, rgb, min_score=args.min_score, max_results=args.max_results)
+        h, w = rgb.shape[:2]
+        _print_json({"model": spec.id, "image": str(image_path), "width": w, "height": h,
+                     "latency_ms": round(pred.latency_ms, 2), "result": pred.result.to_json()})
+        if out_dir:
+            stem = f"{Path(image_path).stem}.{_safe_name(spec.id)}"
+            save_image(out_dir / f"{stem}.png", task.annotate(rgb, pred.result))
+            if hasattr(pred.result, "label_map"):
+                from PIL import Image
+
+                Image.fromarray(pred.result.label_map.astype(np.uint8)).save(out_dir / f"{stem}.mask.png")
+    return status
+
+
+def bench_model(model_id: str, rgb: np.ndarray, runs: int, warmup: int = 3) -> dict:
+    """Load time (cold, in a fresh cache), then p50/p95 latency over ``runs`` calls."""
+    from tasks import predict
+    from zoo.cache import ModelCache
+
+    cache = ModelCache(max_models=1)
+    t0 = time.perf_counter()
+    spec = get_spec(model_id)
+    loaded = cache.get(spec)
+    load_s = time.perf_counter() - t0
+    for _ in range(warmup):
+        predict(spec, rgb, cache=cache)
+    lat = []
+    wall0 = time.perf_counter()
+    for _ in range(runs):
+        lat.append(predict(spec, rgb, cache=cache).latency_ms)
+    wall = time.perf_counter() - wall0
+    lat.sort()
+    p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+    del loaded
+    return {"model": model_id, "width": rgb.shape[1], "height": rgb.shape[0], "runs": runs,
+            "load_s": round(load_s, 3), "p50_ms": round(statistics.median(lat), 2), "p95_ms": round(p95, 2),
+            "fps": round(runs / wall, 1)}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import cv2
+
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        _error(f"--size must look like 640x480, got {args.size!r}")
+        return 2
+    src = load_image(args.image) if args.image else load_image(sample_image_path())
+    rgb = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
+    ids = args.models or [s.id for s in all_specs() if s.bundled and s.offline_available()]
+    for mid in ids:
+        get_spec(mid)  # unknown ids fail before any work
+    status = 0
+    rows = []
+    for mid in ids:
+        try:
+            row = bench_model(mid, rgb, args.runs)
+        except ZooError as exc:
+            _error(str(exc))
+            status = 1
+            continue
+        rows.append(row)
+        if not args.json:
+            print(f"{mid:<32} load {row['load_s']:6.2f} s   p50 {row['p50_ms']:7.1f} ms   "
+                  f"p95 {row['p95_ms']:7.1f} ms   {row['fps']:6.1f} fps   ({w}x{h}, {args.runs} runs)", flush=True)
+    if args.json:
+        _print_json(rows)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m zoo", description="The vision playground's model zoo.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the zoo does (stderr)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    lp = sub.add_parser("list", help="one row per model")
+    lp.add_argument("--task", choices=TASKS)
+    lp.add_argument("--json", action="store_true", help="one JSON array")
+    lp.set_defaults(func=cmd_list)
+
+    rp = sub.add_parser("run", help="run a model on images; one JSON line per image")
+    rp.add_argument("model")
+    rp.add_argument("images", nargs="+")
+    rp.add_argument("--annotate", metavar="DIR", help="also write annotated images (and label masks) here")
+    rp.add_argument("--min-score", type=float, default=None)
+    rp.add_argument("--max-results", type=int, default=None)
+    rp.set_defaults(func=cmd_run)
+
+    bp = sub.add_parser("bench", help="load time, p50/p95 latency and fps per model")
+    bp.add_argument("models", nargs="*", help="model ids (default: every bundled model available offline)")
+    bp.add_argument("--size", default="640x480")
+    bp.add_argument("--runs", type=int, default=30)
+    bp.add_argument("--image", help="image to resize and use (default: matplotlib's grace_hopper.jpg)")
+    bp.add_argument("--json", action="store_true")
+    bp.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except UnknownModelError as exc:
+        _error(str(exc))
+        return 2
+    except (ZooError, ImageError) as exc:
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
