@@ -9,6 +9,7 @@ import numpy as np
 
 from tasks import face, gesture, hands, pose, segmentation
 from tasks.base import TaskDef
+from zoo import stats
 from zoo.cache import MODELS, ModelCache
 from zoo.images import to_rgb_uint8
 from zoo.registry import get_spec
@@ -53,4 +54,5 @@ def predict(
     latency = (time.perf_counter() - t0) * 1000.0
     if hasattr(result, "filter"):
         result = result.filter(min_score=min_score, max_results=max_results)
+    stats.record(spec.id, latency)
     return Prediction(spec.id, result, latency)

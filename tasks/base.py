@@ -48,6 +48,15 @@ def box_of(points: np.ndarray, width: int, height: int) -> Box:
     return (float(x0), float(y0), float(max(x0, x1)), float(max(y0, y1)))
 
 
+def flip_box(box: Sequence[float], width: int) -> Box:
+    x0, y0, x1, y1 = box
+    return (width - x1, y0, width - x0, y1)
+
+
+def flip_points(points: Sequence[Sequence[float]], width: int) -> tuple[tuple[float, ...], ...]:
+    return tuple((width - p[0], *p[1:]) for p in points)
+
+
 def _r(v: float) -> float:
     return round(float(v), 2)
 
@@ -97,6 +106,10 @@ class InstanceResult(Generic[I]):
         if len(ids) != len(self.items):
             raise ValueError("one track id per instance")
         return replace(self, items=tuple(replace(i, track_id=t) for i, t in zip(self.items, ids)))
+
+    def flipped(self, width: int):
+        """The same result for the horizontally mirrored frame (a selfie preview)."""
+        return replace(self, items=tuple(i.flipped(width) for i in self.items))
 
     def to_json(self) -> dict[str, Any]:
         return {self.key: [i.to_json() for i in self.items]}

@@ -1,14 +1,14 @@
 """Face detection and tracking: boxes, scores, facial keypoints (and the dense mesh when there is one)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, identity_pre, rounded)
+                        check_score, flip_box, flip_points, identity_pre, rounded)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.images import fit_within
 from zoo.specs import ModelSpec
@@ -32,6 +32,11 @@ class Face:
         object.__setattr__(self, "score", check_score(self.score, "face score"))
         object.__setattr__(self, "keypoints", check_points(self.keypoints, 2, "face keypoints"))
         object.__setattr__(self, "landmarks", check_points(self.landmarks, 3, "face landmarks"))
+
+    def flipped(self, width: int) -> "Face":
+        # Mirroring swaps which side of the picture each eye and ear is on, not whose eye it is.
+        return replace(self, box=flip_box(self.box, width), keypoints=flip_points(self.keypoints, width),
+                       landmarks=flip_points(self.landmarks, width))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

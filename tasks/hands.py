@@ -1,13 +1,13 @@
 """Hand detection and tracking: boxes, handedness and 21 landmarks per hand."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, identity_pre, rounded)
+                        check_score, flip_box, flip_points, identity_pre, rounded)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.specs import ModelSpec
 
@@ -61,6 +61,9 @@ class Hand:
         if len(kps) != 21:
             raise ValueError(f"a hand has 21 keypoints, got {len(kps)}")
         object.__setattr__(self, "keypoints", kps)
+
+    def flipped(self, width: int) -> "Hand":
+        return replace(self, box=flip_box(self.box, width), keypoints=flip_points(self.keypoints, width))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -1,12 +1,12 @@
 """Pose estimation: people, each with named keypoints and scores."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from tasks.base import (InstanceResult, Pipeline, TaskDef, box_of, check_box, check_score, identity_pre,
+from tasks.base import (InstanceResult, Pipeline, TaskDef, box_of, check_box, check_score, flip_box, identity_pre,
                         match_boxes, rounded)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.specs import ModelSpec
@@ -73,6 +73,10 @@ class Person:
 
     def keypoint(self, name: str) -> Keypoint | None:
         return next((k for k in self.keypoints if k.name == name), None)
+
+    def flipped(self, width: int) -> "Person":
+        return replace(self, box=flip_box(self.box, width),
+                       keypoints=tuple(replace(k, x=width - k.x) for k in self.keypoints))
 
     def to_json(self) -> dict[str, Any]:
         return {"box": rounded(self.box), "score": round(self.score, 4),

@@ -82,6 +82,13 @@ class SegmentationResult:
         return replace(self, label_map=np.where(self.foreground >= min_score, self.classes, 0),
                        threshold=float(min_score), _coverage=None)
 
+    def flipped(self, width: int) -> "SegmentationResult":
+        def flip(a):
+            return None if a is None else np.ascontiguousarray(a[:, ::-1])
+
+        return replace(self, label_map=flip(self.label_map), foreground=flip(self.foreground),
+                       classes=flip(self.classes), _coverage=None)
+
     def to_json(self) -> dict[str, Any]:
         return {"labels": list(self.labels), "coverage": self.coverage}
 

@@ -127,6 +127,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
                   f"p95 {row['p95_ms']:7.1f} ms   {row['fps']:6.1f} fps   ({w}x{h}, {args.runs} runs)", flush=True)
     if args.json:
         _print_json(rows)
+    from zoo import stats
+
+    stats.save_bench(rows)
     return status
 
 

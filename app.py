@@ -1,0 +1,41 @@
+"""The vision playground: one tab per task, two models side by side, and the zoo.
+
+    python app.py [--host 0.0.0.0] [--port 7860] [--share]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+
+import gradio as gr
+
+from tasks import TASKS
+from tasks.ui import build_task_tab, build_zoo_tab
+
+TITLE = "Vision playground: two models, side by side"
+INTRO = (
+    "Pick a task, point your webcam or drop an image, and watch two models run on the same frames: "
+    "their speed, their results and how much they agree. Every model here runs on this machine; the "
+    "bundled ones need no network."
+)
+
+with gr.Blocks(title=TITLE) as demo:
+    gr.Markdown(f"# {TITLE}\n{INTRO}")
+    with gr.Tabs():
+        for name in TASKS:
+            build_task_tab(name)
+        build_zoo_tab()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=TITLE)
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860, or GRADIO_SERVER_PORT)")
+    p.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
+if __name__ == "__main__":
+    main()

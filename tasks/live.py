@@ -1,0 +1,227 @@
+"""Running A and B side by side on frames: per-session state, latest-frame-wins, rates, agreement.
+
+No Gradio here: the tab wiring in ``tasks.ui`` calls these, and tests call them directly.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from tasks import TASKS, Prediction, predict
+from tasks.base import TaskDef
+from tasks.tracking import StreamTracker
+from zoo.cache import MODELS
+from zoo.errors import ZooError
+from zoo.images import ImageError, fit_within, to_rgb_uint8
+from zoo.registry import UnknownModelError, get_spec
+
+log = logging.getLogger(__name__)
+
+# A and B of every session run on this pool; the runtimes release the GIL while they compute.
+EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ab")
+PREDICT_KEYS = ("min_score", "max_results")
+STREAM_MAX_SIDE = 640  # streamed frames larger than this are downscaled once, before both models
+
+
+def split_controls(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Control values -> (predict kwargs, drawing kwargs)."""
+    pred = {k: v for k, v in values.items() if k in PREDICT_KEYS and v is not None}
+    if "max_results" in pred:
+        pred["max_results"] = int(pred["max_results"])
+    draw = {k: v for k, v in values.items() if k not in PREDICT_KEYS and v is not None}
+    return pred, draw
+
+
+def user_message(exc: BaseException) -> str:
+    """One sentence for a person; never a traceback."""
+    if isinstance(exc, (ZooError, ImageError, UnknownModelError)):
+        return str(exc)
+    log.exception("unexpected error", exc_info=exc)
+    return f"something went wrong ({exc.__class__.__name__}); the other model and the app keep working"
+
+
+@dataclass
+class SideOutput:
+    prediction: Prediction | None
+    annotated: np.ndarray | None
+    error: str | None = None
+    seq: int = 0
+
+
+def run_side(task: TaskDef, model_id: str, frame: np.ndarray, controls: Mapping[str, Any],
+             tracker: StreamTracker | None = None, mirrored: bool = False, seq: int = 0) -> SideOutput:
+    """One model on one frame: predict, track, draw. ``mirrored`` frames (a selfie preview) are
+    unmirrored for the model, and its result mirrored back to draw on the frame as shown."""
+    pred_kw, draw_kw = split_controls(controls)
+    try:
+        seen = np.ascontiguousarray(frame[:, ::-1]) if mirrored else frame
+        pred = predict(model_id, seen, **pred_kw)
+        result = pred.result
+        if tracker is not None:
+            result = tracker.update(result)
+        if mirrored:
+            result = result.flipped(frame.shape[1])
+        pred = Prediction(pred.model, result, pred.latency_ms)
+        return SideOutput(pred, task.annotate(frame, result, **draw_kw), seq=seq)
+    except Exception as exc:  # noqa: BLE001 - shown to the user as one sentence
+        return SideOutput(None, None, user_message(exc), seq=seq)
+
+
+class RateMeter:
+    """Frames per second over the last few seconds."""
+
+    def __init__(self, window_s: float = 3.0):
+        self.window = window_s
+        self._t: deque[float] = deque()
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._t.append(now)
+        while self._t and now - self._t[0] > self.window:
+            self._t.popleft()
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        while self._t and now - self._t[0] > self.window:
+            self._t.popleft()
+        if len(self._t) < 2:
+            return 0.0
+        return (len(self._t) - 1) / max(1e-6, self._t[-1] - self._t[0])
+
+
+@dataclass
+class Side:
+    model_id: str | None = None
+    tracker: StreamTracker | None = None
+    future: Future | None = None  # work in flight (at most one: latest frame wins)
+    ready: SideOutput | None = None  # finished, not yet shown
+    last: SideOutput | None = None  # shown
+    meter: RateMeter = field(default_factory=RateMeter)
+    recent: deque = field(default_factory=lambda: deque(maxlen=16))  # shown outputs, for agreement
+
+    def output_for(self, seq: int) -> SideOutput | None:
+        return next((o for o in self.recent if o.seq == seq), None)
+
+    def harvest(self) -> None:
+        if self.future is not None and self.future.done():
+            self.ready = self.future.result()
+            self.future = None
+
+    def ensure_tracker(self, task: TaskDef, model_id: str) -> StreamTracker | None:
+        if self.model_id != model_id:  # a new model: its ids and its rate start afresh
+            self.model_id = model_id
+            self.tracker = StreamTracker() if task.trackable else None
+            self.meter = RateMeter()
+        return self.tracker
+
+
+@dataclass
+class Update:
+    """What changed for the display after one incoming frame; None: keep what is shown."""
+
+    a: SideOutput | None
+    b: SideOutput | None
+    agreement: dict[str, Any] | None
+    rate_a: float
+    rate_b: float
+    loading_a: bool
+    loading_b: bool
+
+
+class StreamSession:
+    """One browser session's live stream: its trackers, its in-flight work, its rates.
+
+    Latest frame wins: a side still busy with an older frame skips the new one, so nothing queues
+    and the lag stays bounded; the faster side is not held back by the slower one.
+    """
+
+    def __init__(self, task: str):
+        self.task = TASKS[task]
+        self.sides = {"a": Side(), "b": Side()}
+        self.lock = threading.Lock()
+        self.seq = 0
+        self.agreement: dict[str, Any] | None = None
+
+    def submit(self, frame: np.ndarray, models: Mapping[str, str], controls: Mapping[str, Mapping[str, Any]],
+               mirrored: bool = True, wait_s: float = 2.0, grace_s: float = 0.01) -> Update:
+        frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
+        loading = {}
+        with self.lock:
+            self.seq += 1
+            for key, side in self.sides.items():
+                side.harvest()
+                model_id = models[key]
+                loading[key] = not MODELS.is_loaded(model_id)
+                if side.future is None:
+                    tracker = side.ensure_tracker(self.task, model_id)
+                    side.future = EXECUTOR.submit(run_side, self.task, model_id, frame, controls[key], tracker,
+                                                  mirrored, self.seq)
+            pending = [s.future for s in self.sides.values() if s.future is not None]
+        done, not_done = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
+        if done and not_done:  # a moment for the other side; then show what is ready
+            wait(not_done, timeout=grace_s)
+        return self._collect(loading)
+
+    def _collect(self, loading: Mapping[str, bool]) -> Update:
+        now = time.monotonic()
+        fresh: dict[str, SideOutput | None] = {}
+        with self.lock:
+            for key, side in self.sides.items():
+                side.harvest()
+                fresh[key], side.ready = side.ready, None
+                if fresh[key] is not None:
+                    side.last = fresh[key]
+                    if fresh[key].error is None:
+                        side.meter.tick(now)
+                        side.recent.append(fresh[key])
+            # Agreement compares the two models on the same frame: the newest frame both have done.
+            agreement = None
+            if fresh["a"] or fresh["b"]:
+                sa, sb = self.sides["a"], self.sides["b"]
+                for out in sorted(sa.recent, key=lambda o: -o.seq):
+                    other = sb.output_for(out.seq)
+                    if other is not None:
+                        if self.agreement is None or self.agreement.get("frame") != out.seq:
+                            agreement = agreement_json(self.task, out.prediction, other.prediction)
+                            agreement["frame"] = out.seq
+                            self.agreement = agreement
+                        break
+            return Update(fresh["a"], fresh["b"], agreement, self.sides["a"].meter.rate(now),
+                          self.sides["b"].meter.rate(now), loading["a"] and fresh["a"] is None,
+                          loading["b"] and fresh["b"] is None)
+
+
+def agreement_json(task: TaskDef, a: Prediction, b: Prediction) -> dict[str, Any]:
+    out = dict(task.agreement(a.result, b.result))
+    out.pop("pairs", None)
+    return out
+
+
+def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
+                 controls: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[SideOutput, SideOutput, dict]:
+    """A and B on one still image, concurrently. Raises ZooError/ImageError with a readable message."""
+    task = TASKS[task_name]
+    if image is None:
+        raise ImageError("no image: upload one, take a snapshot or pick an example")
+    rgb = to_rgb_uint8(image)
+    for mid in (model_a, model_b):
+        spec = get_spec(mid)
+        if spec.task != task_name:
+            raise ZooError(f"{mid} is a {spec.task} model, not a {task_name} model")
+    controls = controls or {"a": {}, "b": {}}
+    fa = EXECUTOR.submit(run_side, task, model_a, rgb, controls.get("a", {}))
+    fb = EXECUTOR.submit(run_side, task, model_b, rgb, controls.get("b", {}))
+    a, b = fa.result(), fb.result()
+    payload: dict[str, Any] = {
+        "a": a.prediction.to_json() if a.prediction else {"model": model_a, "error": a.error},
+        "b": b.prediction.to_json() if b.prediction else {"model": model_b, "error": b.error},
+        "agreement": agreement_json(task, a.prediction, b.prediction) if a.prediction and b.prediction else {},
+    }
+    return a, b, payload
