@@ -18,7 +18,7 @@ class Canvas:
     """An RGB frame opened for supervision's annotators."""
 
     def __init__(self, rgb: np.ndarray):
-        self.bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        self.bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # a copy, in OpenCV's order
         h, w = rgb.shape[:2]
         self.scale = max(0.4, min(2.0, max(h, w) / 900))  # text and line size follow the frame
 
@@ -27,7 +27,7 @@ class Canvas:
         return max(1, round(2 * self.scale))
 
     def rgb(self) -> np.ndarray:
-        return np.ascontiguousarray(self.bgr[:, :, ::-1])
+        return cv2.cvtColor(self.bgr, cv2.COLOR_BGR2RGB)
 
     def boxes(self, boxes: np.ndarray, labels: Sequence[str], color_ids: Sequence[int]) -> None:
         if len(boxes) == 0:
@@ -58,6 +58,12 @@ class Canvas:
             for x, y in pts:
                 if x or y:
                     cv2.circle(self.bgr, (int(x), int(y)), r, color.as_bgr(), -1, cv2.LINE_AA)
+
+    def mesh(self, xy: np.ndarray, edges: np.ndarray, color: sv.Color = sv.Color.from_hex("#b0b0b0")) -> None:
+        """A dense mesh (hundreds of edges) in one vectorised call; ``edges`` is an (E, 2) index array."""
+        pts = np.asarray(xy, dtype=np.float32)[:, :2]
+        segs = np.round(pts[np.asarray(edges)]).astype(np.int32)  # (E, 2, 2)
+        cv2.polylines(self.bgr, list(segs), False, color.as_bgr(), 1, cv2.LINE_8)
 
     def legend(self, items: Sequence[tuple[str, tuple[int, int, int]]]) -> None:
         """A legend in the top-left corner: (text, RGB colour) rows."""

@@ -114,17 +114,17 @@ PIPELINES = {
 
 
 @lru_cache(maxsize=1)
-def _mesh_edges() -> list[tuple[int, int]]:
+def _mesh_edges() -> np.ndarray:
     from mediapipe.python.solutions.face_mesh_connections import FACEMESH_CONTOURS, FACEMESH_IRISES
 
-    return sorted(FACEMESH_CONTOURS | FACEMESH_IRISES)
+    return np.array(sorted(FACEMESH_CONTOURS | FACEMESH_IRISES), dtype=np.int64)
 
 
 def annotate(rgb: np.ndarray, result: FaceResult, **_: Any) -> np.ndarray:
     canvas = Canvas(rgb)
     for face in result.faces:
         if face.landmarks:
-            canvas.keypoints(np.array(face.landmarks)[None, :, :2], edges=_mesh_edges(), radius=0)
+            canvas.mesh(np.array(face.landmarks), _mesh_edges())
     canvas.boxes(result.boxes, [instance_label("face", f.score, f.track_id) for f in result.faces],
                  color_ids([f.track_id for f in result.faces]))
     kps = [f.keypoints for f in result.faces if f.keypoints]

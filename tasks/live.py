@@ -12,6 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import cv2
 import numpy as np
 
 from tasks import TASKS, Prediction, predict
@@ -61,7 +62,7 @@ def run_side(task: TaskDef, model_id: str, frame: np.ndarray, controls: Mapping[
     unmirrored for the model, and its result mirrored back to draw on the frame as shown."""
     pred_kw, draw_kw = split_controls(controls)
     try:
-        seen = np.ascontiguousarray(frame[:, ::-1]) if mirrored else frame
+        seen = cv2.flip(frame, 1) if mirrored else frame
         pred = predict(model_id, seen, **pred_kw)
         result = pred.result
         if tracker is not None:
@@ -148,9 +149,10 @@ class StreamSession:
         self.lock = threading.Lock()
         self.seq = 0
         self.agreement: dict[str, Any] | None = None
+        self.json_at = self.text_at = 0.0  # when the display last got the JSON / the readouts
 
     def submit(self, frame: np.ndarray, models: Mapping[str, str], controls: Mapping[str, Mapping[str, Any]],
-               mirrored: bool = True, wait_s: float = 2.0, grace_s: float = 0.01) -> Update:
+               mirrored: bool = True, wait_s: float = 2.0, grace_s: float = 0.003) -> Update:
         frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
         loading = {}
         with self.lock:

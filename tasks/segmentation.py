@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from tasks.base import Control, Pipeline, TaskDef, identity_pre
@@ -84,7 +85,7 @@ class SegmentationResult:
 
     def flipped(self, width: int) -> "SegmentationResult":
         def flip(a):
-            return None if a is None else np.ascontiguousarray(a[:, ::-1])
+            return None if a is None else cv2.flip(np.ascontiguousarray(a), 1)
 
         return replace(self, label_map=flip(self.label_map), foreground=flip(self.foreground),
                        classes=flip(self.classes), _coverage=None)

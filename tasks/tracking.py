@@ -32,7 +32,7 @@ class StreamTracker:
         )
         tracked = self._tracker.update_with_detections(det)
         ids: list[int | None] = [None] * n
-        if tracked.tracker_id is not None:
+        if len(tracked) and tracked.tracker_id is not None and "index" in tracked.data:
             for idx, tid in zip(tracked.data["index"], tracked.tracker_id):
                 ids[int(idx)] = int(tid)
         return result.with_track_ids(ids)

@@ -23,8 +23,9 @@ from zoo.images import sample_image_path
 
 log = logging.getLogger(__name__)
 
-STREAM_EVERY = 0.05  # seconds between webcam frames; the transport's ceiling here is ~19 fps
-JSON_EVERY = 0.5  # the structured results refresh at most this often while streaming
+STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while the previous frame is in flight
+JSON_EVERY = 2.0  # while streaming, the structured results refresh at most this often (seconds)...
+TEXT_EVERY = 0.5  # ...and the readouts and agreement at most this often: the browser has frames to draw
 PREFERRED = {
     "face": ("face/blazeface-short", "face/facemesh"),
     "hands": ("hands/mediapipe-lite", "hands/mediapipe-full"),
@@ -77,6 +78,17 @@ def agreement_text(agreement: dict[str, Any] | None) -> str:
     return f"**Agreement of A and B: {agreement['score']:.0%}** — {agreement['summary']}"
 
 
+def compact(pred_json: dict[str, Any]) -> dict[str, Any]:
+    """A streamed result without dense meshes (hundreds of points a face): the page has frames to draw."""
+    result = pred_json.get("result", {})
+    for items in result.values():
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and "landmarks" in item:
+                    item["landmarks"] = f"{len(item['landmarks'])} points (in the image API's result)"
+    return pred_json
+
+
 def _controls(values: list[Any], task: TaskDef) -> dict[str, Any]:
     return {c.name: v for c, v in zip(task.controls, values)}
 
@@ -97,7 +109,7 @@ def build_task_tab(task_name: str) -> None:
         with gr.Row():
             for side, default in (("a", a0), ("b", b0)):
                 with gr.Column():
-                    pickers[side] = gr.Dropdown(choices, value=default, label=f"Model {side.upper()}",
+                    pickers[side] = gr.Dropdown(choices, value=default, label=f"Model {side.upper()}", allow_custom_value=True,
                                                 elem_id=f"{task_name}-model-{side}")
                     with gr.Accordion(f"Model {side.upper()} settings", open=False):
                         sliders[side] = [gr.Slider(c.minimum, c.maximum, value=c.value, step=c.step, label=c.label)
@@ -121,10 +133,10 @@ def build_task_tab(task_name: str) -> None:
                 video_btn = gr.Button("Process video", variant="primary")
         with gr.Row():
             with gr.Column():
-                out_a = gr.Image(label="A", format="jpeg", interactive=False, elem_id=f"{task_name}-out-a")
+                out_a = gr.Image(label="A", format="jpeg", interactive=False, streaming=True, elem_id=f"{task_name}-out-a")
                 rd_a = gr.Markdown(readout("A", a0, None), elem_id=f"{task_name}-readout-a")
             with gr.Column():
-                out_b = gr.Image(label="B", format="jpeg", interactive=False, elem_id=f"{task_name}-out-b")
+                out_b = gr.Image(label="B", format="jpeg", interactive=False, streaming=True, elem_id=f"{task_name}-out-b")
                 rd_b = gr.Markdown(readout("B", b0, None), elem_id=f"{task_name}-readout-b")
         agree = gr.Markdown(agreement_text(None), elem_id=f"{task_name}-agreement")
         with gr.Accordion("A over B (still image)", open=False):
@@ -150,18 +162,26 @@ def build_task_tab(task_name: str) -> None:
                 return (gr.skip(), gr.skip(), f"⚠️ {msg}", gr.skip(), gr.skip(), gr.skip(), state)
             now = time.monotonic()
             payload = gr.skip()
-            if (up.a or up.b) and now - getattr(state, "json_at", 0.0) >= JSON_EVERY:
+            texts = (gr.skip(),) * 3
+            if (up.a or up.b) and now - state.json_at >= JSON_EVERY:
                 state.json_at = now
                 sa, sb = state.sides["a"].last, state.sides["b"].last
-                payload = {"a": sa.prediction.to_json() if sa and sa.prediction else None,
-                           "b": sb.prediction.to_json() if sb and sb.prediction else None,
+                payload = {"a": compact(sa.prediction.to_json()) if sa and sa.prediction else None,
+                           "b": compact(sb.prediction.to_json()) if sb and sb.prediction else None,
                            "agreement": state.agreement or {}}
+            errors = any(o is not None and o.error for o in (up.a, up.b))
+            if errors or up.loading_a or up.loading_b or now - state.text_at >= TEXT_EVERY:
+                state.text_at = now
+                sa, sb = state.sides["a"].last, state.sides["b"].last
+                texts = (readout("A", model_a, sa if state.sides["a"].model_id == model_a else None,
+                                 up.rate_a, up.loading_a),
+                         readout("B", model_b, sb if state.sides["b"].model_id == model_b else None,
+                                 up.rate_b, up.loading_b),
+                         agreement_text(state.agreement))
             return (
                 up.a.annotated if up.a and up.a.annotated is not None else gr.skip(),
                 up.b.annotated if up.b and up.b.annotated is not None else gr.skip(),
-                readout("A", model_a, up.a, up.rate_a, up.loading_a) if (up.a or up.loading_a) else gr.skip(),
-                readout("B", model_b, up.b, up.rate_b, up.loading_b) if (up.b or up.loading_b) else gr.skip(),
-                agreement_text(up.agreement) if up.agreement else gr.skip(),
+                *texts,
                 payload,
                 state,
             )

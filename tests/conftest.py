@@ -32,3 +32,26 @@ def media_image(name: str) -> np.ndarray:
     if not path.is_file():
         pytest.skip(f"{path} is absent")
     return load_image(path)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The playground, launched in this process as a user would reach it."""
+    import app
+
+    port = free_port()
+    app.demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port,
+                                                       prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()
+
+
+ARTIFACTS = REPO / "artifacts"

@@ -45,3 +45,16 @@ def test_trackers_of_two_streams_do_not_share_ids(grace):
     idb = b.update(res).faces[0].track_id
     assert ida == [ida[0]] * 3
     assert idb == ida[0], "a fresh tracker numbers from the start: its ids are its own"
+
+
+def test_frames_without_faces_keep_the_tracker_working(grace):
+    face = grace[90:370, 130:400][::2, ::2].copy()
+    tracker = StreamTracker()
+    empty = np.full((480, 800, 3), 200, np.uint8)
+    ids = []
+    for t in range(6):
+        frame = empty if t in (0, 3) else _canvas([face], [(100 + 5 * t, 100)])
+        res = tracker.update(predict("face/blazeface-short", frame).result)
+        ids.append([f.track_id for f in res.faces])
+    assert ids[0] == [] and ids[3] == []
+    assert ids[2] == ids[4] == ids[5] and ids[2][0] is not None

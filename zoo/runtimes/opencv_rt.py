@@ -23,11 +23,13 @@ class CascadeRunner:
         self._lock = threading.Lock()
 
     def __call__(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        side = int(min(gray.shape[:2]) * self._opts.get("min_size_frac", 0.0))
         with self._lock:
             boxes, _levels, weights = self._cascade.detectMultiScale3(
                 gray,
                 scaleFactor=self._opts.get("scale_factor", 1.1),
                 minNeighbors=self._opts.get("min_neighbors", 5),
+                minSize=(side, side),
                 outputRejectLevels=True,
             )
         return np.asarray(boxes, dtype=np.float32).reshape(-1, 4), np.asarray(weights, dtype=np.float32).reshape(-1)

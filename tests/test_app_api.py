@@ -1,0 +1,58 @@
+"""The app as a client sees it: gradio_client against the app launched in this process."""
+import json
+
+import pytest
+from gradio_client import Client, handle_file
+
+from tasks.ui import default_pair
+from zoo.images import sample_image_path
+
+APIS = ["face", "hands", "pose", "gesture", "segmentation"]
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+@pytest.mark.parametrize("task", APIS)
+def test_every_api_returns_both_images_results_agreement_and_latency(client, task):
+    a, b = default_pair(task)
+    assert a != b
+    img_a, img_b, payload = client.predict(handle_file(str(sample_image_path())), a, b, api_name=f"/{task}")
+    from zoo.images import load_image
+
+    for path in (img_a, img_b):
+        assert load_image(path).shape == (600, 512, 3)
+    payload = payload if isinstance(payload, dict) else json.loads(payload)
+    assert payload["a"]["model"] == a and payload["b"]["model"] == b
+    for side in ("a", "b"):
+        assert payload[side]["latency_ms"] > 0
+        assert isinstance(payload[side]["result"], dict)
+    agreement = payload["agreement"]
+    assert 0.0 <= agreement["score"] <= 1.0 and agreement["summary"]
+    if task == "face":
+        assert len(payload["a"]["result"]["faces"]) == 1 and len(payload["b"]["result"]["faces"]) == 1
+        assert agreement["matched"] == 1 and agreement["mean_iou"] > 0.5
+    if task == "segmentation":
+        assert agreement["foreground_iou"] > 0.8
+    if task == "pose":
+        assert agreement["matched"] == 1 and agreement["mean_keypoint_distance"] < 0.1
+
+
+def test_bad_input_gets_a_clear_error_and_the_app_keeps_answering(client, tmp_path):
+    a, b = default_pair("face")
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"this is not a png")
+    with pytest.raises(Exception) as err:
+        client.predict(handle_file(str(junk)), a, b, api_name="/face")
+    assert "Traceback" not in str(err.value)
+    with pytest.raises(Exception) as err:
+        client.predict(handle_file(str(sample_image_path())), "face/no-such-model", b, api_name="/face")
+    assert "unknown model 'face/no-such-model'" in str(err.value)
+    with pytest.raises(Exception) as err:
+        client.predict(handle_file(str(sample_image_path())), "pose/blazepose-full", b, api_name="/face")
+    assert "not a face model" in str(err.value)
+    # still serving, models still loaded
+    img_a, img_b, payload = client.predict(handle_file(str(sample_image_path())), a, b, api_name="/face")
+    assert len(payload["a"]["result"]["faces"]) == 1
