@@ -152,7 +152,7 @@ class StreamSession:
         self.json_at = self.text_at = 0.0  # when the display last got the JSON / the readouts
 
     def submit(self, frame: np.ndarray, models: Mapping[str, str], controls: Mapping[str, Mapping[str, Any]],
-               mirrored: bool = True, wait_s: float = 2.0, grace_s: float = 0.003) -> Update:
+               mirrored: bool = True, wait_s: float = 0.05, grace_s: float = 0.003) -> Update:
         frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
         loading = {}
         with self.lock:

@@ -113,7 +113,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         input_size=None,
         license="BSD-3-Clause (Intel License Agreement)",
         reference=HAAR_REF,
-        options={"scale_factor": 1.1, "min_neighbors": 5, "max_side": 640, "min_size_frac": 0.06},
+        options={"scale_factor": 1.15, "min_neighbors": 5, "max_side": 640, "min_size_frac": 0.1},
         note="Classic 2001 baseline: no keypoints, frontal faces only.",
     ),
     # --- hands ------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""The live path without a browser: per-session state, latest-frame-wins, mirroring, agreement."""
+import time
+
+import numpy as np
+import pytest
+
+from bench.fakecam import make_frames
+from tasks.live import RateMeter, StreamSession, predict_pair
+from zoo.errors import ZooError
+from zoo.images import ImageError
+
+MODELS = {"a": "face/blazeface-short", "b": "face/facemesh"}
+CONTROLS = {"a": {"min_score": 0.5, "max_results": 5}, "b": {"min_score": 0.5, "max_results": 5}}
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return make_frames(640, 480, fps=25, seconds=6)[:40]  # the face glides ~5 px a frame
+
+
+def _drain(session, frame, models=MODELS, controls=CONTROLS):
+    outs = {"a": None, "b": None}
+    for _ in range(50):
+        up = session.submit(frame, models, controls, wait_s=0.5)
+        outs["a"] = up.a or outs["a"]
+        outs["b"] = up.b or outs["b"]
+        if outs["a"] and outs["b"]:
+            return outs, up
+        time.sleep(0.02)
+    raise AssertionError("no output")
+
+
+def test_a_stream_gives_both_sides_tracked_mirrored_results(frames):
+    session = StreamSession("face")
+    ids = []
+    for frame in frames[:20]:
+        up = session.submit(frame, MODELS, CONTROLS, wait_s=1.0)
+        if up.a and up.a.prediction and up.a.prediction.result.faces:
+            ids.append(up.a.prediction.result.faces[0].track_id)
+    assert len(ids) >= 10 and len(set(ids[1:])) == 1 and ids[-1] is not None
+    a = session.sides["a"].last
+    assert a.annotated.shape == (480, 640, 3)
+    # the frame came in mirrored: the face box is where the face is in the mirrored frame
+    mirrored_face_frame = frames[19]
+    box = a.prediction.result.faces[0].box
+    direct = StreamSession("face")
+    outs, _ = _drain(direct, mirrored_face_frame, {"a": "face/blazeface-short", "b": "face/blazeface-short"})
+    assert np.allclose(outs["a"].prediction.result.faces[0].box, box, atol=40)
+    assert session.agreement is not None and session.agreement["matched"] == 1
+
+
+def test_latest_frame_wins_nothing_queues(frames):
+    session = StreamSession("face")
+    slow = {"a": "face/blazeface-short", "b": "face/haar-frontal"}
+    _drain(session, frames[0], slow)
+    started = 0
+    for frame in frames[:15]:  # frames arrive faster than Haar can take them
+        before = session.sides["b"].future
+        session.submit(frame, slow, CONTROLS, wait_s=0.0)
+        started += session.sides["b"].future is not before and session.sides["b"].future is not None
+    # at most one frame in flight per side: B skipped most frames instead of queueing them
+    assert started < 15
+    assert sum(1 for s in session.sides.values() if s.future is not None) <= 2
+
+
+def test_two_sessions_have_their_own_trackers(frames):
+    s1, s2 = StreamSession("face"), StreamSession("face")
+    for frame in frames[:6]:
+        s1.submit(frame, MODELS, CONTROLS, wait_s=1.0)
+    assert s1.sides["a"].tracker is not s2.sides["a"].tracker
+    outs, _ = _drain(s2, frames[6])
+    assert s2.sides["a"].tracker is not None
+
+
+def test_switching_a_model_mid_stream_takes_effect(frames):
+    session = StreamSession("face")
+    _drain(session, frames[0])
+    switched = {"a": "face/blazeface-short", "b": "face/blazeface-full"}
+    outs, _ = _drain(session, frames[1], switched)
+    for f in frames[2:6]:
+        up = session.submit(f, switched, CONTROLS, wait_s=1.0)
+        if up.b:
+            outs["b"] = up.b
+    assert outs["b"].prediction.model == "face/blazeface-full"
+
+
+def test_a_broken_model_on_one_side_does_not_stop_the_other(frames):
+    session = StreamSession("face")
+    outs, _ = _drain(session, frames[0], {"a": "face/blazeface-short", "b": "face/nope"})
+    assert outs["a"].prediction is not None
+    assert outs["b"].error and "unknown model 'face/nope'" in outs["b"].error
+
+
+def test_predict_pair_refuses_bad_input_clearly(grace):
+    with pytest.raises(ImageError):
+        predict_pair("face", None, "face/blazeface-short", "face/facemesh")
+    with pytest.raises(ZooError, match="not a face model"):
+        predict_pair("face", grace, "face/blazeface-short", "pose/blazepose-full")
+    a, b, payload = predict_pair("face", grace, "face/blazeface-short", "face/facemesh")
+    assert payload["agreement"]["matched"] == 1
+
+
+def test_rate_meter_counts_frames_per_second():
+    m = RateMeter(window_s=3.0)
+    for i in range(31):
+        m.tick(100.0 + i * 0.1)
+    assert m.rate(103.0) == pytest.approx(10.0, rel=0.01)
+    assert m.rate(110.0) == 0.0
