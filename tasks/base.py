@@ -189,3 +189,43 @@ def box_agreement(a: InstanceResult, b: InstanceResult, noun: str) -> dict[str, 
         "summary": f"{len(pairs)} of {max(len(a), len(b))} {noun} matched, mean box overlap {mean_iou:.0%}",
         "pairs": pairs,
     }
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How a frame was fitted into a network's input: scale, then pad right/bottom."""
+
+    scale: float
+    height: int  # the original frame
+    width: int
+
+    def to_frame(self, xy: np.ndarray) -> np.ndarray:
+        """Network-input pixels -> frame pixels."""
+        return np.asarray(xy, dtype=np.float32) / self.scale
+
+
+def letterbox(rgb: np.ndarray, size: tuple[int, int], pad_value: int = 0) -> tuple[np.ndarray, Letterbox]:
+    """Resize keeping the aspect ratio into (width, height), padding right and bottom."""
+    import cv2
+
+    w, h = size
+    H, W = rgb.shape[:2]
+    scale = min(w / W, h / H)
+    nw, nh = max(1, round(W * scale)), max(1, round(H * scale))
+    out = np.full((h, w, 3), pad_value, dtype=np.uint8)
+    out[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return out, Letterbox(scale, H, W)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.3) -> np.ndarray:
+    """Indices kept by non-maximum suppression (supervision's implementation)."""
+    import supervision as sv
+
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=int)
+    keep = sv.box_non_max_suppression(np.hstack([boxes, scores[:, None]]).astype(np.float32), iou_threshold=iou)
+    return np.flatnonzero(keep)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float32)))

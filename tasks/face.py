@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, flip_box, flip_points, identity_pre, rounded)
+                        check_score, flip_box, flip_points, identity_pre, Letterbox, letterbox, nms, rounded, sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.images import fit_within
 from zoo.specs import ModelSpec
@@ -106,7 +106,88 @@ def haar_post(raw: tuple[np.ndarray, np.ndarray], meta: tuple[float, tuple[int, 
     return FaceResult(tuple(faces))
 
 
+# --- YuNet (OpenCV Zoo, ONNX) -------------------------------------------------------------
+YUNET_STRIDES = (8, 16, 32)
+
+
+def yunet_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, Letterbox]:
+    """BGR, 0-255, NCHW, letterboxed into the network's input size (the format OpenCV's FaceDetectorYN feeds)."""
+    img, lb = letterbox(rgb, spec.input_size or (640, 640))
+    return np.ascontiguousarray(img[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32), lb
+
+
+def decode_yunet(outputs: dict[str, np.ndarray], input_hw: tuple[int, int], min_score: float = 0.3,
+                 nms_iou: float = 0.3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """YuNet's 12 outputs (cls/obj/bbox/kps per stride) -> boxes (N, 4), scores (N,), keypoints (N, 5, 2) in
+    network-input pixels. Mirrors the decoding in OpenCV's FaceDetectorYN."""
+    h, w = input_hw
+    boxes, scores, kps = [], [], []
+    for s in YUNET_STRIDES:
+        cols = w // s
+        cls = np.asarray(outputs[f"cls_{s}"], np.float32).reshape(-1)
+        obj = np.asarray(outputs[f"obj_{s}"], np.float32).reshape(-1)
+        bbox = np.asarray(outputs[f"bbox_{s}"], np.float32).reshape(-1, 4)
+        kp = np.asarray(outputs[f"kps_{s}"], np.float32).reshape(-1, 10)
+        score = np.sqrt(np.clip(cls, 0, 1) * np.clip(obj, 0, 1))
+        idx = np.flatnonzero(score >= min_score)
+        if idx.size == 0:
+            continue
+        r, c = np.divmod(idx, cols)
+        cx, cy = (c + bbox[idx, 0]) * s, (r + bbox[idx, 1]) * s
+        bw, bh = np.exp(bbox[idx, 2]) * s, np.exp(bbox[idx, 3]) * s
+        boxes.append(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1))
+        scores.append(score[idx])
+        pts = kp[idx].reshape(-1, 5, 2)
+        kps.append(np.stack([(pts[:, :, 0] + c[:, None]) * s, (pts[:, :, 1] + r[:, None]) * s], axis=2))
+    if not boxes:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32)
+    boxes, scores, kps = np.concatenate(boxes), np.concatenate(scores), np.concatenate(kps)
+    keep = nms(boxes, scores, nms_iou)
+    return boxes[keep], scores[keep], kps[keep]
+
+
+def yunet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> FaceResult:
+    w, h = spec.input_size or (640, 640)
+    boxes, scores, kps = decode_yunet(raw, (h, w))
+    faces = []
+    for box, score, pts in zip(lb.to_frame(boxes), scores, lb.to_frame(kps)):
+        x0, y0, x1, y1 = np.clip(box, 0, [lb.width, lb.height, lb.width, lb.height])
+        if x1 > x0 and y1 > y0:
+            faces.append(Face(box=(x0, y0, x1, y1), score=float(min(1.0, score)), keypoints=tuple(map(tuple, pts))))
+    return FaceResult(tuple(faces))
+
+
+# --- transformers object detectors with a "face" label (DETR, YOLOS, RT-DETR, ...) -------------------
+def decode_detr(logits: np.ndarray, boxes: np.ndarray, activation: str, targets: list[int],
+                hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(1, Q, C[+1]) class logits and (1, Q, 4) normalised (cx, cy, w, h) -> boxes in frame pixels and
+    the best target-class score of each query."""
+    lg = np.asarray(logits, np.float32)[0]
+    if activation == "sigmoid":
+        prob = sigmoid(lg)
+    else:
+        e = np.exp(lg - lg.max(axis=1, keepdims=True))
+        prob = (e / e.sum(axis=1, keepdims=True))[:, :-1]  # the last class is "no object"
+    scores = prob[:, targets].max(axis=1) if targets else np.zeros(len(prob), np.float32)
+    h, w = hw
+    cx, cy, bw, bh = np.asarray(boxes, np.float32)[0].T
+    xyxy = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h], axis=1)
+    return np.clip(xyxy, 0, [w, h, w, h]), scores
+
+
+def hf_detection_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> FaceResult:
+    boxes, scores = decode_detr(raw["logits"], raw["pred_boxes"], raw["activation"],
+                                list(spec.options.get("target_labels", [])), hw)
+    keep = scores >= 0.05
+    boxes, scores = boxes[keep], scores[keep]
+    keep = nms(boxes, scores, 0.5)
+    return FaceResult(tuple(Face(box=tuple(b), score=float(min(1.0, s))) for b, s in zip(boxes[keep], scores[keep])
+                            if b[2] > b[0] and b[3] > b[1]))
+
+
 PIPELINES = {
+    "yunet": Pipeline(yunet_pre, yunet_post),
+    "hf_detection_face": Pipeline(identity_pre, hf_detection_post),
     "mediapipe_face_detection": Pipeline(identity_pre, from_mediapipe_detection),
     "mediapipe_face_mesh": Pipeline(identity_pre, from_mediapipe_mesh),
     "opencv_haar": Pipeline(haar_pre, haar_post),

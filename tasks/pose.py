@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import (InstanceResult, Pipeline, TaskDef, box_of, check_box, check_score, flip_box, identity_pre,
-                        match_boxes, rounded)
+from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_of, check_box, check_score, flip_box,
+                        identity_pre, letterbox, match_boxes, rounded, sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.specs import ModelSpec
 
@@ -115,7 +115,74 @@ def from_mediapipe_pose(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> PoseR
     return PoseResult((person_from_points(BLAZEPOSE_NAMES, xy, vis, w, h),))
 
 
-PIPELINES = {"mediapipe_pose": Pipeline(identity_pre, from_mediapipe_pose)}
+# --- PoseNet (MobileNet, Qualcomm AI Hub's ONNX export) ------------------------------------------
+POSENET_STRIDE = 16
+
+
+def posenet_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, Letterbox]:
+    """RGB scaled to [-1, 1], NCHW, letterboxed into (width, height) = spec.input_size."""
+    img, lb = letterbox(rgb, spec.input_size or (257, 513))
+    x = img.astype(np.float32) * (2.0 / 255.0) - 1.0
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None]), lb
+
+
+def _by_channels(outputs: dict[str, np.ndarray], channels: int, hint: str) -> np.ndarray:
+    named = [v for k, v in outputs.items() if hint in k.lower()]
+    if named:
+        return np.asarray(named[0], np.float32)
+    for v in outputs.values():
+        if np.ndim(v) == 4 and v.shape[1] == channels:
+            return np.asarray(v, np.float32)
+    raise ValueError(f"no output with {channels} channels ({hint})")
+
+
+def decode_posenet_single(heatmaps: np.ndarray, offsets: np.ndarray, stride: int = POSENET_STRIDE
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """One person from PoseNet's heatmaps (1, 17, H, W) and short offsets (1, 34, H, W; y then x):
+    each keypoint at its heatmap's peak plus the offset there. Returns xy (17, 2) in input pixels, scores."""
+    hm = np.asarray(heatmaps, np.float32)[0]
+    off = np.asarray(offsets, np.float32)[0]
+    if hm.min() < 0.0 or hm.max() > 1.0:  # logits: the PyTorch export applies the sigmoid, others may not
+        hm = sigmoid(hm)
+    k, h, w = hm.shape
+    flat = hm.reshape(k, -1).argmax(axis=1)
+    r, c = np.divmod(flat, w)
+    ys = r * stride + off[np.arange(k), r, c]
+    xs = c * stride + off[np.arange(k) + k, r, c]
+    return np.stack([xs, ys], axis=1), hm[np.arange(k), r, c]
+
+
+def posenet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> PoseResult:
+    xy, scores = decode_posenet_single(_by_channels(raw, 17, "heatmap"), _by_channels(raw, 34, "offset"))
+    return PoseResult((person_from_points(COCO_NAMES, lb.to_frame(xy), scores, lb.width, lb.height),))
+
+
+# --- MoveNet single-pose (ONNX export of the TF Hub model) ------------------------------------------
+def movenet_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, Letterbox]:
+    """RGB 0-255, NHWC, letterboxed into a square; int32 as the TF Hub signature takes."""
+    img, lb = letterbox(rgb, spec.input_size or (192, 192))
+    dtype = np.float32 if spec.options.get("input_dtype") == "float32" else np.int32
+    return np.ascontiguousarray(img[None].astype(dtype)), lb
+
+
+def decode_movenet(output: np.ndarray, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(1, 1, 17, 3) rows of (y, x, score), normalised to the input -> xy (17, 2) input pixels, scores."""
+    kp = np.asarray(output, np.float32).reshape(17, 3)
+    h, w = input_hw
+    return np.stack([kp[:, 1] * w, kp[:, 0] * h], axis=1), np.clip(kp[:, 2], 0.0, 1.0)
+
+
+def movenet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> PoseResult:
+    w, h = spec.input_size or (192, 192)
+    xy, scores = decode_movenet(next(iter(raw.values())), (h, w))
+    return PoseResult((person_from_points(COCO_NAMES, lb.to_frame(xy), scores, lb.width, lb.height),))
+
+
+PIPELINES = {
+    "mediapipe_pose": Pipeline(identity_pre, from_mediapipe_pose),
+    "posenet": Pipeline(posenet_pre, posenet_post),
+    "movenet": Pipeline(movenet_pre, movenet_post),
+}
 
 
 def annotate(rgb: np.ndarray, result: PoseResult, **_: Any) -> np.ndarray:

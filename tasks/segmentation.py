@@ -72,9 +72,12 @@ class SegmentationResult:
         return self._coverage
 
     def foreground_mask(self) -> np.ndarray:
-        """Pixels not labelled as the background (index 0 when the model has one)."""
+        """Pixels not labelled as the background; for a label set with no background (ADE20K's 150
+        classes) the people, so that a person segmenter and a scene parser can be compared."""
         if "background" in self.labels:
             return self.label_map != self.labels.index("background")
+        if "person" in self.labels:
+            return self.label_map == self.labels.index("person")
         return np.ones(self.label_map.shape, dtype=bool)
 
     def filter(self, min_score: float | None = None, max_results: int | None = None) -> "SegmentationResult":
@@ -102,7 +105,57 @@ def from_mediapipe_selfie(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> Seg
     return SegmentationResult.from_foreground(prob, spec.labels)
 
 
-PIPELINES = {"mediapipe_selfie": Pipeline(identity_pre, from_mediapipe_selfie)}
+# --- PP-HumanSeg (OpenCV Zoo, ONNX) --------------------------------------------------------------
+def pphumanseg_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
+    """RGB resized to the input size, scaled to [-1, 1], NCHW."""
+    w, h = spec.input_size or (192, 192)
+    x = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * (2.0 / 255.0) - 1.0
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None]), rgb.shape[:2]
+
+
+def softmax(logits: np.ndarray, axis: int = 0) -> np.ndarray:
+    z = np.asarray(logits, np.float32)
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def two_class_foreground(scores: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """(1, 2, h, w) background/person scores (logits or probabilities) -> person probability at frame size."""
+    s = np.asarray(scores, np.float32)[0]
+    prob = s if (s.min() >= 0 and s.max() <= 1 and np.allclose(s.sum(axis=0), 1, atol=1e-3)) else softmax(s)
+    h, w = hw
+    return cv2.resize(prob[1], (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def pphumanseg_post(raw: dict[str, np.ndarray], hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
+    return SegmentationResult.from_foreground(two_class_foreground(next(iter(raw.values())), hw), spec.labels)
+
+
+# --- transformers semantic segmentation (SegFormer, DeepLabV3-MobileNetV2, ...) --------------------
+def logits_to_result(logits: np.ndarray, labels: tuple[str, ...], hw: tuple[int, int]) -> SegmentationResult:
+    """(1, C, h, w) class logits -> per-pixel labels at frame size. With a background class (index 0 named
+    "background"), keep its probability so the mask threshold can move; otherwise plain argmax."""
+    h, w = hw
+    lg = np.asarray(logits, np.float32)[0]
+    up = np.stack([cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR) for c in lg])
+    labels = tuple(labels)
+    if labels and labels[0].lower() in ("background", "__background__"):
+        prob = softmax(up)
+        classes = prob[1:].argmax(axis=0) + 1
+        return SegmentationResult.from_foreground(1.0 - prob[0], ("background",) + labels[1:], classes=classes)
+    return SegmentationResult(up.argmax(axis=0), labels)
+
+
+def hf_segmentation_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
+    return logits_to_result(raw["logits"], raw["labels"], hw)
+
+
+PIPELINES = {
+    "mediapipe_selfie": Pipeline(identity_pre, from_mediapipe_selfie),
+    "pphumanseg": Pipeline(pphumanseg_pre, pphumanseg_post),
+    "hf_semantic_segmentation": Pipeline(identity_pre, hf_segmentation_post),
+}
 
 
 def color_of(index: int, label: str) -> tuple[int, int, int]:

@@ -1,0 +1,174 @@
+"""Every download from the Hugging Face Hub goes through here, and through huggingface_hub.
+
+Pinned revisions, the standard cache, offline use, size caps, and errors turned into one sentence
+each. Settings are read at call time (HF_ENDPOINT, HF_HUB_OFFLINE, HF_HOME / HF_HUB_CACHE, HF_TOKEN),
+so a test or a deployment can change them without re-importing anything.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Callable, Iterable
+
+from zoo.errors import HubError, RefusedModelError
+from zoo.specs import HubSource, env_flag
+
+log = logging.getLogger(__name__)
+
+# owner/name as the Hub allows them: letters, digits, "-", "_", "."; no "--" or ".." ; at most 96 each.
+_REPO_ID = re.compile(r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9._-]{0,94}/[A-Za-z0-9][A-Za-z0-9._-]{0,94}$")
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def max_download_bytes() -> int:
+    return int(os.environ.get("ZOO_MAX_DOWNLOAD_BYTES", str(1 << 30)))  # 1 GiB by default
+
+
+def endpoint() -> str | None:
+    return os.environ.get("HF_ENDPOINT") or None
+
+
+def offline() -> bool:
+    return env_flag("HF_HUB_OFFLINE")
+
+
+def cache_dir() -> Path:
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"),
+                                                     "huggingface")
+    return Path(home) / "hub"
+
+
+def token() -> str | bool | None:
+    return os.environ.get("HF_TOKEN") or None
+
+
+def validate_repo_id(repo_id: str) -> str:
+    repo_id = (repo_id or "").strip()
+    if not _REPO_ID.match(repo_id):
+        raise RefusedModelError(f"'{repo_id}' is not a Hub model id: expected owner/name, e.g. google/mobilenet_v2_1.0_224")
+    return repo_id
+
+
+def validate_revision(revision: str | None) -> str | None:
+    if revision is None or revision == "":
+        return None
+    revision = revision.strip()
+    if not _REVISION.match(revision) or ".." in revision:
+        raise RefusedModelError(f"'{revision}' is not a valid revision (a branch, tag or commit hash)")
+    return revision
+
+
+def explain(exc: BaseException, repo_id: str, revision: str | None = None, filename: str | None = None) -> HubError:
+    """One sentence a person understands, for anything huggingface_hub (or the disk) raised."""
+    from huggingface_hub import errors as e
+
+    what = f"{repo_id}/{filename}" if filename else repo_id
+    at = f" at revision '{revision}'" if revision else ""
+    if isinstance(exc, e.GatedRepoError):
+        msg = (f"{repo_id} is gated: accept its terms on its Hub page, then set HF_TOKEN to a token that has "
+               "access")
+    elif isinstance(exc, e.RepositoryNotFoundError):
+        msg = f"{repo_id}: no such model on the Hub (or it is private: set HF_TOKEN)"
+    elif isinstance(exc, e.RevisionNotFoundError):
+        msg = f"{repo_id}: revision '{revision}' not found"
+    elif isinstance(exc, (e.LocalEntryNotFoundError, e.OfflineModeIsEnabled)):  # before its parent class
+        msg = f"{what} is not in the local cache and the Hub is unreachable"
+    elif isinstance(exc, e.EntryNotFoundError):
+        msg = f"{repo_id}: file '{filename}' not found{at}"
+    elif isinstance(exc, e.HFValidationError):
+        msg = f"'{repo_id}' is not a valid Hub repo id"
+    elif isinstance(exc, OSError) and getattr(exc, "errno", None) == errno.ENOSPC:
+        msg = f"not enough disk space to download {what}"
+    elif any(c.__name__ in ("TimeoutException", "ReadTimeout", "ConnectTimeout") for c in type(exc).__mro__):
+        msg = f"the Hub did not answer in time while fetching {what}; try again"
+    elif any(c.__name__ in ("ConnectError", "NetworkError") for c in type(exc).__mro__):
+        msg = f"{what} is not in the local cache and the Hub is unreachable"
+    elif isinstance(exc, e.HfHubHTTPError):
+        status = getattr(getattr(exc, "response", None), "status_code", "?")
+        msg = f"the Hub answered HTTP {status} for {what}; try again later"
+    else:
+        msg = f"could not fetch {what}{at} ({exc.__class__.__name__})"
+    err = HubError(msg)
+    err.__cause__ = exc
+    return err
+
+
+def is_cached(source: HubSource) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(source.repo_id, source.filename, cache_dir=str(cache_dir()),
+                                       revision=source.revision)
+    except Exception:  # noqa: BLE001 - a malformed entry is simply not cached
+        return False
+    return isinstance(found, str)
+
+
+def download(repo_id: str, filename: str, revision: str | None = None, *,
+             max_bytes: int | None = None) -> Path:
+    """One file into the standard cache (or from it): its local path."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url, try_to_load_from_cache
+
+    repo_id = validate_repo_id(repo_id)
+    revision = validate_revision(revision)
+    common = dict(repo_id=repo_id, filename=filename, revision=revision, cache_dir=str(cache_dir()),
+                  endpoint=endpoint(), token=token())
+    try:
+        if offline():
+            return Path(hf_hub_download(**common, local_files_only=True))
+        cached = try_to_load_from_cache(repo_id, filename, cache_dir=str(cache_dir()), revision=revision)
+        if not isinstance(cached, str):  # about to download: check the size first (one HEAD, no retries)
+            limit = max_download_bytes() if max_bytes is None else max_bytes
+            meta = get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint()),
+                                        token=token(), timeout=10, endpoint=endpoint())
+            if meta.size is not None and meta.size > limit:
+                raise RefusedModelError(f"{repo_id}/{filename} is {meta.size / 2**20:.0f} MiB, over the "
+                                        f"{limit / 2**20:.0f} MiB download cap (ZOO_MAX_DOWNLOAD_BYTES)")
+        return Path(hf_hub_download(**common))
+    except RefusedModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated into a sentence
+        raise explain(exc, repo_id, revision, filename) from exc
+
+
+def fetch(source: HubSource, progress: Callable[[float, str], None] | None = None) -> Path:
+    """A registry entry's files; returns the main file's path (extra files land beside it)."""
+    files = (source.filename, *source.extra_files)
+    paths = []
+    for i, name in enumerate(files):
+        if progress is not None:
+            progress(i / len(files), f"fetching {source.repo_id}/{name}")
+        paths.append(download(source.repo_id, name, source.revision))
+    return paths[0]
+
+
+def model_info(repo_id: str, revision: str | None = None):
+    """The Hub's card for a repo (pipeline tag, library, files with sizes, config)."""
+    from huggingface_hub import HfApi
+
+    repo_id = validate_repo_id(repo_id)
+    revision = validate_revision(revision)
+    if offline():
+        raise HubError(f"{repo_id}: the Hub is not reachable (HF_HUB_OFFLINE is set)")
+    try:
+        return HfApi(endpoint=endpoint(), token=token()).model_info(repo_id, revision=revision, files_metadata=True)
+    except Exception as exc:  # noqa: BLE001
+        raise explain(exc, repo_id, revision) from exc
+
+
+def resolve_commit(repo_id: str, revision: str | None) -> str:
+    """The commit hash a branch or tag points at now (for `python -m zoo lock`)."""
+    info = model_info(repo_id, revision)
+    if not info.sha or not COMMIT.match(info.sha):
+        raise HubError(f"{repo_id}: the Hub gave no commit hash for '{revision}'")
+    return info.sha
+
+
+def download_many(repo_id: str, filenames: Iterable[str], revision: str | None) -> list[Path]:
+    return [download(repo_id, f, revision) for f in filenames]
