@@ -17,7 +17,8 @@ from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.live import SideOutput, StreamSession, predict_pair, user_message
 from tasks.video import MAX_VIDEO_SECONDS, process_video
-from zoo import stats
+from zoo import byo, hub, stats
+from zoo.hub_registry import UNAVAILABLE
 from zoo.registry import all_specs, get_spec
 from zoo.images import sample_image_path
 
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while the previous frame is in flight
 JSON_EVERY = 2.0  # while streaming, the structured results refresh at most this often (seconds)...
 TEXT_EVERY = 0.5  # ...and the readouts and agreement at most this often: the browser has frames to draw
+BYO_HINTS = {
+    "face": "object-detection with a 'face' label",
+    "hands": "none yet: no Hub detector gives the 21 landmarks",
+    "pose": "none yet: keypoint-detection models need a person detector first",
+    "gesture": "none yet: hand-crop classifiers come with the gesture lab",
+    "segmentation": "image-segmentation, semantic",
+}
 PREFERRED = {
     "face": ("face/blazeface-short", "face/facemesh"),
     "hands": ("hands/mediapipe-lite", "hands/mediapipe-full"),
@@ -145,7 +153,17 @@ def build_task_tab(task_name: str) -> None:
             video_out = gr.Video(label="A | B, side by side", interactive=False)
             plot = gr.LinePlot(x="frame", y="latency_ms", color="model", label="Model latency per frame (ms)")
         results = gr.JSON(label="Results (A, B, agreement)")
+        with gr.Accordion("Add a model from the Hub", open=False):
+            gr.Markdown(f"A Hugging Face model id (owner/name) whose card fits this tab "
+                        f"({BYO_HINTS[task_name]}). Safetensors weights only, no custom code, "
+                        f"at most {hub.max_download_bytes() // 2**20} MiB. It joins both pickers for this session.")
+            with gr.Row():
+                repo_box = gr.Textbox(label="Hub model id", placeholder="owner/name", elem_id=f"{task_name}-byo-id")
+                rev_box = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit hash")
+                add_btn = gr.Button("Add", variant="secondary")
+            add_status = gr.Markdown(elem_id=f"{task_name}-byo-status")
         session = gr.State(None)
+        added = gr.State([])
 
         ctl_inputs = sliders["a"] + sliders["b"]
 
@@ -190,7 +208,7 @@ def build_task_tab(task_name: str) -> None:
                    outputs=[out_a, out_b, rd_a, rd_b, agree, results, session], stream_every=STREAM_EVERY,
                    concurrency_limit=8, show_progress="hidden", api_visibility="private")
 
-        def on_image(image, model_a, model_b, *values, progress=gr.Progress()):
+        def on_image(image, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
             try:
                 for mid in {model_a, model_b}:
                     if not stats.is_loaded(mid):
@@ -218,7 +236,7 @@ def build_task_tab(task_name: str) -> None:
                       ).then(after_image, inputs=[out_a, out_b, results, pickers["a"], pickers["b"]],
                              outputs=[slider, rd_a, rd_b, agree], api_visibility="private")
 
-        def on_video(path, model_a, model_b, *values, progress=gr.Progress()):
+        def on_video(path, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
             if not path:
                 raise gr.Error("no video: upload one first", print_exception=False)
             try:
@@ -239,6 +257,21 @@ def build_task_tab(task_name: str) -> None:
 
         video_btn.click(on_video, inputs=[video_in, pickers["a"], pickers["b"], *ctl_inputs],
                         outputs=[video_out, plot, results], concurrency_limit=2, api_visibility="private")
+
+        def on_add(repo_id, revision, extra):
+            model_id = f"{(repo_id or '').strip()}@{revision.strip()}" if (revision or "").strip() else (repo_id or "")
+            try:
+                spec = byo.inspect(model_id, task=task_name)
+            except Exception as exc:  # noqa: BLE001
+                return gr.skip(), gr.skip(), f"⚠️ {user_message(exc)}", extra
+            extra = [e for e in extra if e[1] != spec.id] + [(f"{spec.name} [{spec.id}] (Hub)", spec.id)]
+            choices = model_choices(task_name) + extra
+            msg = (f"✅ Added `{spec.id}` (revision `{spec.source.revision[:12]}`). Pick it as A or B; it is "
+                   "downloaded on first use.")
+            return gr.update(choices=choices), gr.update(choices=choices), msg, extra
+
+        add_btn.click(on_add, inputs=[repo_box, rev_box, added], outputs=[pickers["a"], pickers["b"], add_status, added],
+                      api_visibility="private")
 
         for side, rd in (("A", rd_a), ("B", rd_b)):
             pickers[side.lower()].change(lambda m, s=side: readout(s, m, None), inputs=[pickers[side.lower()]],
@@ -271,3 +304,5 @@ def build_zoo_tab() -> None:
                     "or `python -m zoo bench`).")
         table = gr.Dataframe(zoo_table(), interactive=False, wrap=True, elem_id="zoo-table")
         gr.Button("Refresh").click(zoo_table, outputs=[table], api_visibility="private")
+        gr.Markdown("**Named by the brief, not in the zoo:**\n" + "\n".join(
+            f"- {name} ({task}): {why}." for task, name, why in UNAVAILABLE))

@@ -88,6 +88,7 @@ def pphumanseg_onnx(hw=(192, 192)) -> bytes:
 
     logits = np.zeros((1, 2, *hw))
     logits[0, 1, :, hw[1] // 2:] = 5.0  # the right half is a person
+    logits[0, 1, :, :hw[1] // 2] = -5.0
     return onnx_constant_model({"x": ([1, 3, *hw], TensorProto.FLOAT)}, {"save_infer_model/scale_0.tmp_1": logits})
 
 

@@ -133,6 +133,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return status
 
 
+def lock_registry(path: Path, resolve=None) -> list[tuple[str, str, str]]:
+    """Rewrite every Hub entry pinned to a branch or tag in ``path`` to the commit it points at now."""
+    from zoo import hub
+    from zoo.hub_registry import HUB
+
+    resolve = resolve or hub.resolve_commit
+    text = path.read_text()
+    changed = []
+    for spec in HUB:
+        src = spec.source
+        if src.revision_is_commit:
+            continue
+        commit = resolve(src.repo_id, src.revision)
+        pattern = re.compile(re.escape(f'HubSource("{src.repo_id}", "{src.filename}",') + r'(\s*)"' +
+                             re.escape(src.revision) + '"')
+        text, n = pattern.subn(lambda m: f'HubSource("{src.repo_id}", "{src.filename}",{m.group(1)}"{commit}", '
+                                         f'revision_is_commit=True', text, count=1)
+        if n:
+            changed.append((spec.id, src.revision, commit))
+    path.write_text(text)
+    return changed
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    path = Path(__file__).with_name("hub_registry.py")
+    changed = lock_registry(path)
+    for model_id, old, new in changed:
+        print(f"{model_id}: {old} -> {new}")
+    if not changed:
+        print("every Hub entry is already pinned to a commit")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m zoo", description="The vision playground's model zoo.")
     p.add_argument("-v", "--verbose", action="store_true", help="log what the zoo does (stderr)")
@@ -158,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--image", help="image to resize and use (default: matplotlib's grace_hopper.jpg)")
     bp.add_argument("--json", action="store_true")
     bp.set_defaults(func=cmd_bench)
+
+    kp = sub.add_parser("lock", help="pin every Hub entry's branch/tag to its current commit (needs the Hub)")
+    kp.set_defaults(func=cmd_lock)
     return p
 
 

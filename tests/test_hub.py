@@ -1,0 +1,238 @@
+"""The Hub path, offline: a local server plays the Hub; the real huggingface_hub code downloads from it."""
+import errno
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tasks import TASKS, predict
+from tests.conftest import REPO
+from tests.fakehub import FakeHub, FakeRepo, commit_of
+from tests.tinymodels import movenet_onnx, posenet_onnx, pphumanseg_onnx, tiny_segmentation_repo, yunet_onnx
+from zoo import byo, hub
+from zoo.cache import ModelCache
+from zoo.errors import HubError, RefusedModelError, ZooError
+from zoo.registry import get_spec
+from zoo.specs import HubSource, ModelSpec
+
+C1, C2 = commit_of("first"), commit_of("second")
+
+
+@pytest.fixture
+def fake_hub(tmp_path, monkeypatch):
+    server = FakeHub().start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "zoo"))
+    for var in ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    yield server
+    server.stop()
+
+
+def _spec(model_id, task, runtime, decoder, repo, filename, revision, size=None, labels=(), **kw):
+    return ModelSpec(id=model_id, task=task, name=model_id, runtime=runtime, decoder=decoder,
+                     source=HubSource(repo, filename, revision, revision_is_commit=len(revision) == 40, **kw),
+                     input_size=size, labels=labels, license="test", reference="https://example.org")
+
+
+ONNX_CASES = [
+    ("face/tiny-yunet", "face", "yunet", yunet_onnx((64, 64)), (64, 64), ()),
+    ("pose/tiny-posenet", "pose", "posenet", posenet_onnx((33, 65)), (33, 65), ()),
+    ("pose/tiny-movenet", "pose", "movenet", movenet_onnx(), (192, 192), ()),
+    ("segmentation/tiny-pphumanseg", "segmentation", "pphumanseg", pphumanseg_onnx(), (192, 192),
+     ("background", "person")),
+]
+
+
+@pytest.mark.parametrize("model_id,task,decoder,blob,size,labels", ONNX_CASES, ids=[c[0] for c in ONNX_CASES])
+def test_onnx_families_download_run_and_return_results_in_the_frame(fake_hub, grace, model_id, task, decoder,
+                                                                    blob, size, labels):
+    fake_hub.add("acme/tiny", FakeRepo({"m.onnx": blob}, commit=C1))
+    spec = _spec(model_id, task, "onnxruntime", decoder, "acme/tiny", "m.onnx", C1, size, labels)
+    assert not spec.offline_available()
+    res = predict(spec, grace, cache=ModelCache(2)).result
+    assert isinstance(res, TASKS[task].result_type)
+    h, w = grace.shape[:2]
+    if task == "segmentation":
+        assert res.shape == (h, w) and 0.3 < res.coverage["person"] < 0.7
+    else:
+        assert len(res) == 1
+        x0, y0, x1, y1 = res.items[0].box
+        assert 0 <= x0 <= x1 <= w and 0 <= y0 < y1 <= h
+    assert spec.offline_available(), "cached after the first use"
+    TASKS[task].annotate(grace, res)
+
+
+def test_cache_is_reused_with_the_server_stopped(fake_hub, grace):
+    fake_hub.add("acme/yunet", FakeRepo({"m.onnx": yunet_onnx((64, 64))}, commit=C1))
+    spec = _spec("face/y", "face", "onnxruntime", "yunet", "acme/yunet", "m.onnx", C1, (64, 64))
+    first = predict(spec, grace, cache=ModelCache(2)).result
+    assert fake_hub.downloads("m.onnx") == 1
+    fake_hub.stop()
+    again = predict(spec, grace, cache=ModelCache(2)).result  # a fresh process-level cache: loads from disk
+    assert again.to_json() == first.to_json()
+
+
+def test_offline_uncached_model_says_so_in_one_sentence(fake_hub, grace, monkeypatch):
+    fake_hub.add("acme/yunet", FakeRepo({"m.onnx": yunet_onnx((64, 64))}, commit=C1))
+    spec = _spec("face/y", "face", "onnxruntime", "yunet", "acme/yunet", "m.onnx", C1, (64, 64))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ZooError, match="is not in the local cache and the Hub is unreachable"):
+        predict(spec, grace, cache=ModelCache(2))
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    fake_hub.stop()  # down, not just offline: the same sentence
+    with pytest.raises(ZooError, match="is not in the local cache and the Hub is unreachable"):
+        predict(spec, grace, cache=ModelCache(2))
+
+
+def test_error_sentences(fake_hub):
+    fake_hub.add("acme/tiny", FakeRepo({"m.onnx": b"x"}, commit=C1))
+    fake_hub.add("acme/gated", FakeRepo({"m.onnx": b"x"}, commit=C1, gated=True))
+    cases = [
+        (("acme/missing", "m.onnx", None), "no such model on the Hub"),
+        (("acme/tiny", "other.onnx", None), "file 'other.onnx' not found"),
+        (("acme/tiny", "m.onnx", "v9"), "revision 'v9' not found"),
+        (("acme/gated", "m.onnx", None), "is gated"),
+    ]
+    for args, sentence in cases:
+        with pytest.raises(HubError, match=sentence):
+            hub.download(*args)
+    with pytest.raises(RefusedModelError, match="not a Hub model id"):
+        hub.download("../etc/passwd", "m.onnx")
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert "not enough disk space" in str(hub.explain(full, "acme/tiny", None, "m.onnx"))
+
+    class ReadTimeout(Exception):
+        pass
+
+    assert "did not answer in time" in str(hub.explain(ReadTimeout(), "acme/tiny"))
+
+
+def test_pinned_revision_is_honoured(fake_hub):
+    fake_hub.add("acme/moving", FakeRepo({"m.onnx": b"new weights"}, commit=C2, branches={"main": C2}))
+    path_main = hub.download("acme/moving", "m.onnx", "main")
+    assert path_main.read_bytes() == b"new weights" and C2 in str(path_main)
+    # the server now answers the pinned old commit with the old content; main still moves on
+    fake_hub.add("acme/moving", FakeRepo({"m.onnx": b"old weights"}, commit=C1, branches={"main": C2}))
+    path_old = hub.download("acme/moving", "m.onnx", C1)
+    assert path_old.read_bytes() == b"old weights" and C1 in str(path_old)
+
+
+def test_download_cap_refuses_big_files(fake_hub, monkeypatch):
+    fake_hub.add("acme/big", FakeRepo({"m.onnx": b"x" * 5000}, commit=C1))
+    monkeypatch.setenv("ZOO_MAX_DOWNLOAD_BYTES", "1000")
+    with pytest.raises(RefusedModelError, match="download cap"):
+        hub.download("acme/big", "m.onnx", C1)
+    assert fake_hub.downloads("m.onnx") == 0
+
+
+# --- bring your own model -------------------------------------------------------------------------
+@pytest.fixture
+def seg_repo(tmp_path_factory):
+    return tiny_segmentation_repo(tmp_path_factory.mktemp("seg"))
+
+
+def _seg(files, **kw):
+    cfg = json.loads(files["config.json"])
+    return FakeRepo(files, commit=C1, pipeline_tag="image-segmentation", library_name="transformers",
+                    config={"architectures": cfg["architectures"], "model_type": cfg["model_type"],
+                            "id2label": cfg["id2label"]}, **kw)
+
+
+def test_byo_segmentation_model_is_accepted_and_runs(fake_hub, seg_repo, grace):
+    fake_hub.add("acme/tiny-seg", _seg(seg_repo))
+    spec = byo.inspect("acme/tiny-seg", task="segmentation")
+    assert spec.id == "hf:acme/tiny-seg" and spec.task == "segmentation"
+    assert spec.source.revision == C1, "pinned to the commit the Hub reported"
+    res = predict(spec, grace, cache=ModelCache(2)).result
+    assert res.shape == grace.shape[:2] and set(res.labels) == {"background", "person"}
+    assert get_spec("hf:acme/tiny-seg") is spec
+
+
+def test_byo_via_the_cli_runs_and_then_works_offline(fake_hub, seg_repo, tmp_path):
+    fake_hub.add("acme/tiny-seg", _seg(seg_repo))
+    from zoo.images import sample_image_path
+
+    env = {**os.environ}
+    cmd = [sys.executable, "-m", "zoo", "run", f"hf:acme/tiny-seg@{C1}", str(sample_image_path())]
+    p = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["model"] == f"hf:acme/tiny-seg@{C1}" and set(out["result"]) == {"labels", "coverage"}
+    fake_hub.stop()
+    p = subprocess.run(cmd, cwd=REPO, env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("case,sentence", [
+    ("pickles", "weights only as pickles"),
+    ("remote_code", "custom code"),
+    ("too_big", "over the"),
+    ("wrong_task", "this tab needs image-segmentation"),
+    ("instance", "instance/panoptic"),
+])
+def test_byo_refusals(fake_hub, seg_repo, monkeypatch, case, sentence):
+    files = dict(seg_repo)
+    repo = _seg(files)
+    if case == "pickles":
+        repo.files = {"config.json": files["config.json"], "pytorch_model.bin": b"\x80\x04pickle"}
+    elif case == "remote_code":
+        repo.config = {**repo.config, "auto_map": {"AutoModel": "modeling_x.MyModel"}}
+    elif case == "too_big":
+        monkeypatch.setenv("ZOO_MAX_DOWNLOAD_BYTES", "1000")
+    elif case == "wrong_task":
+        repo.pipeline_tag = "image-classification"
+    elif case == "instance":
+        repo.config = {**repo.config, "architectures": ["Mask2FormerForUniversalSegmentation"]}
+    fake_hub.add("acme/candidate", repo)
+    with pytest.raises(RefusedModelError, match=sentence):
+        byo.inspect("acme/candidate", task="segmentation")
+    assert fake_hub.downloads("model.safetensors") == 0, "nothing is downloaded for a refused model"
+
+
+def test_byo_malformed_missing_and_gated(fake_hub, seg_repo):
+    for bad in ("not an id", "a/b/c", "hf:", "owner/na me", "x/..y"):
+        with pytest.raises(RefusedModelError):
+            byo.inspect(bad, task="segmentation")
+    with pytest.raises(HubError, match="no such model"):
+        byo.inspect("acme/absent", task="segmentation")
+    fake_hub.add("acme/gated-seg", _seg(seg_repo, gated=True))
+    with pytest.raises(HubError, match="gated"):
+        byo.inspect("acme/gated-seg", task="segmentation")
+
+
+def test_byo_face_detector_needs_a_face_label(fake_hub):
+    fake_hub.add("acme/detr", FakeRepo({"model.safetensors": b"x", "config.json": b"{}"}, commit=C1,
+                                       pipeline_tag="object-detection", library_name="transformers",
+                                       config={"architectures": ["DetrForObjectDetection"],
+                                               "id2label": {"0": "cat", "1": "dog"}}))
+    with pytest.raises(RefusedModelError, match="needs a detector with a 'face' label"):
+        byo.inspect("acme/detr", task="face")
+    fake_hub.add("acme/face-detr", FakeRepo({"model.safetensors": b"x", "config.json": b"{}"}, commit=C1,
+                                            pipeline_tag="object-detection", library_name="transformers",
+                                            config={"architectures": ["DetrForObjectDetection"],
+                                                    "id2label": {"0": "background", "1": "face"}}))
+    spec = byo.inspect("acme/face-detr", task="face")
+    assert spec.decoder == "hf_detection_face" and spec.options["target_labels"] == [1]
+
+
+def test_lock_rewrites_tags_to_commits(tmp_path):
+    from zoo.cli import lock_registry
+    from zoo.hub_registry import HUB
+
+    src = REPO / "zoo" / "hub_registry.py"
+    copy = tmp_path / "hub_registry.py"
+    copy.write_text(src.read_text())
+    unpinned = [s for s in HUB if not s.source.revision_is_commit]
+    assert unpinned, "nothing to lock"
+    changed = lock_registry(copy, resolve=lambda repo, rev: commit_of(repo))
+    assert {c[0] for c in changed} == {s.id for s in unpinned}
+    text = copy.read_text()
+    for s in unpinned:
+        assert f'"{commit_of(s.source.repo_id)}", revision_is_commit=True' in text
+    compile(text, str(copy), "exec")
