@@ -110,7 +110,14 @@ def from_mediapipe_hands_gesture(raw: Any, hw: tuple[int, int], spec: ModelSpec)
     return recognise(hands_task.from_mediapipe_hands(raw, hw, spec))
 
 
-PIPELINES = {"mediapipe_hands_gesture": Pipeline(identity_pre, from_mediapipe_hands_gesture)}
+def trained_head_post(raw: GestureResult, meta: Any, spec: ModelSpec) -> GestureResult:
+    return raw  # the gesture lab's runner already returns the result (see tasks.gesture_lab)
+
+
+PIPELINES = {
+    "mediapipe_hands_gesture": Pipeline(identity_pre, from_mediapipe_hands_gesture),
+    "trained_head": Pipeline(identity_pre, trained_head_post),
+}
 
 
 def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:

@@ -43,6 +43,16 @@ PREFERRED = {
 }
 
 
+def _teach_panel(*args):
+    from tasks.gesture_ui import build_teach_panel
+
+    return build_teach_panel(*args)
+
+
+# Panels that only one task has, by task name (the gesture tab's Teach panel).
+EXTRA_PANELS = {"gesture": _teach_panel}
+
+
 def model_choices(task: str) -> list[tuple[str, str]]:
     out = []
     for spec in all_specs(task):
@@ -272,6 +282,10 @@ def build_task_tab(task_name: str) -> None:
 
         add_btn.click(on_add, inputs=[repo_box, rev_box, added], outputs=[pickers["a"], pickers["b"], add_status, added],
                       api_visibility="private")
+
+        panel = EXTRA_PANELS.get(task_name)
+        if panel is not None:
+            panel(pickers, added, lambda: model_choices(task_name))
 
         for side, rd in (("A", rd_a), ("B", rd_b)):
             pickers[side.lower()].change(lambda m, s=side: readout(s, m, None), inputs=[pickers[side.lower()]],

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from zoo.errors import ModelLoadError, ModelUnavailableError, ZooError
 from zoo.runtimes import Runner, loader
-from zoo.specs import BundledSource, ModelSpec
+from zoo.specs import BundledSource, LocalSource, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,10 @@ class Loaded:
 def resolve_path(spec: ModelSpec, progress: Callable[[float, str], None] | None = None) -> Path | None:
     """Where the model's main file is on disk, fetching it from the Hub if needed."""
     src = spec.source
+    if isinstance(src, LocalSource):
+        if not src.available():
+            raise ModelUnavailableError(f"{spec.id}: the file is gone")
+        return Path(src.path)
     if isinstance(src, BundledSource):
         path = src.locate()
         if path is None:

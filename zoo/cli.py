@@ -166,6 +166,28 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teach(args: argparse.Namespace) -> int:
+    from tasks import gesture_lab as lab
+
+    samples, problems = lab.load_folder(args.data)
+    model = lab.train(samples, head=args.head, backbone=args.backbone, problems=problems,
+                      progress=lambda f, d: sys.stderr.write(f"\r{d:<60}") if args.verbose else None)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(lab.to_onnx(model))
+    for line in model.problems:
+        sys.stderr.write(f"warning: {line}\n")
+    acc = "n/a (too few samples to hold any out)" if model.n_test == 0 else f"{model.accuracy:.1%}"
+    print(f"classes: {', '.join(model.classes)}")
+    print(f"trained on {model.n_train} samples, held out {model.n_test}: held-out accuracy {acc}")
+    if model.n_test:
+        print("confusion (rows: true, columns: predicted):")
+        for name, row in zip(model.classes, model.confusion):
+            print(f"  {name:<16} " + " ".join(f"{v:3d}" for v in row))
+    print(f"wrote {out} (run it: python -m zoo run file:{out} IMAGE)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m zoo", description="The vision playground's model zoo.")
     p.add_argument("-v", "--verbose", action="store_true", help="log what the zoo does (stderr)")
@@ -191,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--image", help="image to resize and use (default: matplotlib's grace_hopper.jpg)")
     bp.add_argument("--json", action="store_true")
     bp.set_defaults(func=cmd_bench)
+
+    tp = sub.add_parser("teach", help="train a gesture head from a folder of class subfolders of images")
+    tp.add_argument("--data", required=True, help="DIR with one subfolder of images per gesture")
+    tp.add_argument("--head", choices=("landmark", "image"), default="landmark")
+    tp.add_argument("--backbone", default=None, help="image head: Hub backbone (default google/mobilenet_v2_1.0_224)")
+    tp.add_argument("--out", required=True, help="the ONNX file to write")
+    tp.set_defaults(func=cmd_teach)
 
     kp = sub.add_parser("lock", help="pin every Hub entry's branch/tag to its current commit (needs the Hub)")
     kp.set_defaults(func=cmd_lock)

@@ -188,6 +188,10 @@ def get_spec(model_id: str) -> ModelSpec:
         from zoo import byo
 
         return byo.spec_for(model_id)
+    if model_id.startswith("file:"):
+        from zoo import local
+
+        return local.spec_for_file(model_id)
     ids = [s.id for s in _all()]
     close = difflib.get_close_matches(model_id, ids, n=3, cutoff=0.3)
     if not close:

@@ -61,7 +61,22 @@ class HubSource:
         return f"hf:{self.repo_id}@{self.revision[:12]}/{self.filename}"
 
 
-Source = Union[BundledSource, HubSource]
+@dataclass(frozen=True)
+class LocalSource:
+    """A model file on this machine (a trained gesture head)."""
+
+    path: str
+
+    kind = "local"
+
+    def available(self) -> bool:
+        return Path(self.path).is_file()
+
+    def describe(self) -> str:
+        return f"file:{self.path}"
+
+
+Source = Union[BundledSource, HubSource, LocalSource]
 
 
 @dataclass(frozen=True)
@@ -82,11 +97,12 @@ class ModelSpec:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if not _ID_RE.match(self.id) and not self.id.startswith("hf:"):
+        external = self.id.startswith(("hf:", "file:"))
+        if not _ID_RE.match(self.id) and not external:
             raise ValueError(f"bad model id {self.id!r}: expected 'task/name'")
         if self.task not in TASKS:
             raise ValueError(f"{self.id}: unknown task {self.task!r}")
-        if not self.id.startswith("hf:") and self.id.split("/", 1)[0] != self.task:
+        if not external and self.id.split("/", 1)[0] != self.task:
             raise ValueError(f"{self.id}: id prefix does not match task {self.task!r}")
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
@@ -96,7 +112,7 @@ class ModelSpec:
 
     def offline_available(self) -> bool:
         """Can this model run now without the network?"""
-        if isinstance(self.source, BundledSource):
+        if isinstance(self.source, (BundledSource, LocalSource)):
             return self.source.available()
         from zoo import hub
 

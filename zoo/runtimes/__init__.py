@@ -25,6 +25,8 @@ RUNTIMES: dict[str, str] = {
     "opencv_dnn": "zoo.runtimes.opencv_rt:load_dnn",
     "onnxruntime": "zoo.runtimes.onnx_rt:load",
     "transformers": "zoo.runtimes.transformers_rt:load",
+    # a trained gesture head: MediaPipe hands + the head (its features come from the gesture task)
+    "gesture_head": "tasks.gesture_lab:load_runner",
 }
 
 
