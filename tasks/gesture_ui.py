@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import numpy as np
 
 from tasks import gesture_lab as lab
 from tasks.live import user_message
-from zoo.images import to_rgb_uint8
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,12 @@ def confusion_figure(model: lab.Trained):
     return fig
 
 
-def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn) -> None:
-    """Inside the gesture tab. ``added`` holds this session's extra picker entries."""
+def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, session: gr.State) -> None:
+    """Inside the gesture tab. ``added`` holds this session's extra picker entries; ``session`` is the
+    tab's live stream, whose frames the burst capture takes."""
     with gr.Accordion("Teach your own gestures", open=False):
-        gr.Markdown("Name 2 to 10 gestures, give each a few samples (webcam snapshots or uploads), then train. "
+        gr.Markdown("Name 2 to 10 gestures, give each a few samples (a burst from the live webcam above, or "
+                    "uploads), then train. "
                     "The **landmark head** reads the bundled hand landmarks and works offline; the **image "
                     "head** (a MobileNetV2 backbone with a trained linear head, the brief's transfer learning) "
                     "reads the hand crop. The trained model joins the A/B pickers and can be downloaded as one "
@@ -65,12 +67,17 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn) -> N
             target = gr.Dropdown(["fist", "open hand"], value="fist", label="Add samples to",
                                  elem_id="teach-target")
         with gr.Row():
-            snap = gr.Image(sources=["webcam", "upload"], type="numpy", label="Snapshot",
-                            webcam_options=gr.WebcamOptions(mirror=True), elem_id="teach-snap")
-            uploads = gr.File(file_count="multiple", file_types=["image"], label="Or upload images")
-        with gr.Row():
-            add_btn = gr.Button("Add to the gesture", elem_id="teach-add")
-            delete_btn = gr.Button("Delete the selected sample")
+            with gr.Column():
+                burst_n = gr.Slider(1, 30, value=10, step=1, label="Frames per burst")
+                burst_btn = gr.Button("Capture a burst from the live webcam", variant="primary",
+                                      elem_id="teach-burst")
+                gr.Markdown("Start the live webcam above, hold the gesture, press the button: it takes a "
+                            "frame every 0.2 s.")
+            with gr.Column():
+                uploads = gr.File(file_count="multiple", file_types=["image"], label="Or upload images",
+                                  elem_id="teach-uploads")
+                add_btn = gr.Button("Add the uploads to the gesture", elem_id="teach-add")
+        delete_btn = gr.Button("Delete the selected sample", size="sm")
         counts = gr.Markdown("no samples yet", elem_id="teach-counts")
         gallery = gr.Gallery(label="Samples", columns=8, height=180, allow_preview=False)
         selected = gr.State(None)
@@ -89,13 +96,24 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn) -> N
 
         names.change(on_names, [names], [target], api_visibility="private")
 
-        def on_add(label, frame, files, samples_, text):
+        def on_burst(label, n, samples_, text, live):
+            if not label:
+                raise gr.Error("name the gestures first", print_exception=False)
+            if live is None or live.latest_camera_frame() is None:
+                raise gr.Error("start the live webcam above first (Record), then capture", print_exception=False)
+            samples_ = list(samples_)
+            for _ in range(int(n)):
+                samples_.append((label, live.latest_camera_frame()))
+                yield samples_, _gallery(samples_), _counts(samples_, _names(text))
+                time.sleep(0.2)
+
+        burst_btn.click(on_burst, [target, burst_n, samples, names, session], [samples, gallery, counts],
+                        api_visibility="private")
+
+        def on_add(label, files, samples_, text):
             if not label:
                 raise gr.Error("name the gestures first", print_exception=False)
             new = []
-            if frame is not None:
-                # the snapshot is mirrored like the preview; the lab learns from camera images
-                new.append(np.ascontiguousarray(to_rgb_uint8(frame)[:, ::-1]))
             from zoo.images import ImageError, load_image
 
             skipped = []
@@ -105,14 +123,14 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn) -> N
                 except ImageError as exc:
                     skipped.append(str(exc))
             if not new:
-                raise gr.Error("take a snapshot or upload images first" + (f" ({'; '.join(skipped)})" if skipped else ""),
+                raise gr.Error("upload images first" + (f" ({'; '.join(skipped)})" if skipped else ""),
                                print_exception=False)
             if skipped:
                 gr.Warning("; ".join(skipped))
             samples_ = samples_ + [(label, img) for img in new]
-            return samples_, _gallery(samples_), _counts(samples_, _names(text)), None, None
+            return samples_, _gallery(samples_), _counts(samples_, _names(text)), None
 
-        add_btn.click(on_add, [target, snap, uploads, samples, names], [samples, gallery, counts, snap, uploads],
+        add_btn.click(on_add, [target, uploads, samples, names], [samples, gallery, counts, uploads],
                       api_visibility="private")
 
         def on_select(evt: gr.SelectData):

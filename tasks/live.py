@@ -150,12 +150,23 @@ class StreamSession:
         self.seq = 0
         self.agreement: dict[str, Any] | None = None
         self.json_at = self.text_at = 0.0  # when the display last got the JSON / the readouts
+        self._latest: tuple[np.ndarray, bool] | None = None  # the newest frame, for the gesture lab's bursts
+
+    def latest_camera_frame(self) -> np.ndarray | None:
+        """The newest frame as the camera saw it (unmirrored), or None before the stream started."""
+        with self.lock:
+            latest = self._latest
+        if latest is None:
+            return None
+        frame, mirrored = latest
+        return cv2.flip(frame, 1) if mirrored else frame.copy()
 
     def submit(self, frame: np.ndarray, models: Mapping[str, str], controls: Mapping[str, Mapping[str, Any]],
                mirrored: bool = True, wait_s: float = 0.05, grace_s: float = 0.003) -> Update:
         frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
         loading = {}
         with self.lock:
+            self._latest = (frame, mirrored)
             self.seq += 1
             for key, side in self.sides.items():
                 side.harvest()

@@ -162,7 +162,7 @@ def build_task_tab(task_name: str) -> None:
         with gr.Accordion("Video result", open=False):
             video_out = gr.Video(label="A | B, side by side", interactive=False)
             plot = gr.LinePlot(x="frame", y="latency_ms", color="model", label="Model latency per frame (ms)")
-        results = gr.JSON(label="Results (A, B, agreement)")
+        results = gr.JSON(label="Results (A, B, agreement)", elem_id=f"{task_name}-results")
         with gr.Accordion("Add a model from the Hub", open=False):
             gr.Markdown(f"A Hugging Face model id (owner/name) whose card fits this tab "
                         f"({BYO_HINTS[task_name]}). Safetensors weights only, no custom code, "
@@ -285,7 +285,7 @@ def build_task_tab(task_name: str) -> None:
 
         panel = EXTRA_PANELS.get(task_name)
         if panel is not None:
-            panel(pickers, added, lambda: model_choices(task_name))
+            panel(pickers, added, lambda: model_choices(task_name), session)
 
         for side, rd in (("A", rd_a), ("B", rd_b)):
             pickers[side.lower()].change(lambda m, s=side: readout(s, m, None), inputs=[pickers[side.lower()]],
