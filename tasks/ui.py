@@ -132,29 +132,35 @@ def build_task_tab(task_name: str) -> None:
                     with gr.Accordion(f"Model {side.upper()} settings", open=False):
                         sliders[side] = [gr.Slider(c.minimum, c.maximum, value=c.value, step=c.step, label=c.label)
                                          for c in task.controls]
-        with gr.Tabs():
-            with gr.Tab("Live webcam"):
-                cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam (mirrored)",
-                               webcam_options=gr.WebcamOptions(
-                                   mirror=True, constraints={"video": {"width": {"ideal": 640},
-                                                                      "height": {"ideal": 480}}}),
-                               elem_id=f"{task_name}-cam")
-            with gr.Tab("Image"):
-                still = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Image",
-                                 elem_id=f"{task_name}-image")
-                run_btn = gr.Button("Run A and B", variant="primary")
-                examples = example_images()
-                if examples:
-                    gr.Examples(examples=[[p] for p in examples], inputs=[still], label="Examples")
-            with gr.Tab("Video file"):
-                video_in = gr.Video(sources=["upload"], label=f"Video (the first {MAX_VIDEO_SECONDS} s are used)")
-                video_btn = gr.Button("Process video", variant="primary")
-        with gr.Row():
-            with gr.Column():
-                out_a = gr.Image(label="A", format="jpeg", interactive=False, streaming=True, elem_id=f"{task_name}-out-a")
+        # Three columns: the input as you see it, A, B. Keeping each picture about a third of the page wide
+        # also keeps the browser's per-frame drawing small, which matters on a small machine.
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                with gr.Tabs():
+                    with gr.Tab("Live webcam"):
+                        cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam (mirrored)",
+                                       webcam_options=gr.WebcamOptions(
+                                           mirror=True, constraints={"video": {"width": {"ideal": 640},
+                                                                              "height": {"ideal": 480}}}),
+                                       elem_id=f"{task_name}-cam")
+                    with gr.Tab("Image"):
+                        still = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Image",
+                                         elem_id=f"{task_name}-image")
+                        run_btn = gr.Button("Run A and B", variant="primary")
+                        examples = example_images()
+                        if examples:
+                            gr.Examples(examples=[[p] for p in examples], inputs=[still], label="Examples")
+                    with gr.Tab("Video file"):
+                        video_in = gr.Video(sources=["upload"],
+                                            label=f"Video (the first {MAX_VIDEO_SECONDS} s are used)")
+                        video_btn = gr.Button("Process video", variant="primary")
+            with gr.Column(scale=1, min_width=280):
+                out_a = gr.Image(label="A", format="jpeg", interactive=False, streaming=True,
+                                 elem_id=f"{task_name}-out-a")
                 rd_a = gr.Markdown(readout("A", a0, None), elem_id=f"{task_name}-readout-a")
-            with gr.Column():
-                out_b = gr.Image(label="B", format="jpeg", interactive=False, streaming=True, elem_id=f"{task_name}-out-b")
+            with gr.Column(scale=1, min_width=280):
+                out_b = gr.Image(label="B", format="jpeg", interactive=False, streaming=True,
+                                 elem_id=f"{task_name}-out-b")
                 rd_b = gr.Markdown(readout("B", b0, None), elem_id=f"{task_name}-readout-b")
         agree = gr.Markdown(agreement_text(None), elem_id=f"{task_name}-agreement")
         with gr.Accordion("A over B (still image)", open=False):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo.runtimes import threads_per_model
 from zoo.specs import ModelSpec
 
 
@@ -16,6 +17,8 @@ class CascadeRunner:
     def __init__(self, path: Path, options: Any):
         import cv2
 
+        # OpenCV's own thread pool would take every core from the other model and the browser
+        cv2.setNumThreads(threads_per_model())
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
             raise RuntimeError(f"OpenCV could not read the cascade {path.name}")
