@@ -95,3 +95,15 @@ def instance_label(kind: str, score: float, track_id: int | None, extra: str = "
 
 def color_ids(track_ids: Sequence[int | None]) -> list[int]:
     return [t if t is not None else i for i, t in enumerate(track_ids)]
+
+
+def stamp(rgb: np.ndarray, text: str) -> np.ndarray:
+    """A small caption in the top-left corner, drawn in place (the live readout rides on the frame, so the
+    page need not re-lay itself out for every number)."""
+    scale = max(0.4, min(1.0, rgb.shape[1] / 1000))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    pad = 4
+    region = rgb[0:th + base + 2 * pad, 0:tw + 2 * pad]
+    region[:] = (region * 0.35).astype(np.uint8)
+    cv2.putText(rgb, text, (pad, pad + th), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return rgb

@@ -12,7 +12,7 @@ import numpy as np
 
 from tasks import hands as hands_task
 from tasks.base import Pipeline, TaskDef, identity_pre
-from tasks.hands import Gesture, Hand, HandsResult
+from tasks.hands import Gesture, HandsResult
 from zoo.specs import ModelSpec
 
 LABELS = ("None", "Closed_Fist", "Open_Palm", "Pointing_Up", "Thumb_Down", "Thumb_Up", "Victory", "ILoveYou")

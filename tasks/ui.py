@@ -15,18 +15,22 @@ import pandas as pd
 
 from tasks import TASKS
 from tasks.base import TaskDef
+from tasks.draw import stamp
 from tasks.live import SideOutput, StreamSession, predict_pair, user_message
 from tasks.video import MAX_VIDEO_SECONDS, process_video
 from zoo import byo, hub, stats
 from zoo.hub_registry import UNAVAILABLE
-from zoo.registry import all_specs, get_spec
+from zoo.registry import all_specs
 from zoo.images import sample_image_path
 
 log = logging.getLogger(__name__)
 
 STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while the previous frame is in flight
-JSON_EVERY = 2.0  # while streaming, the structured results refresh at most this often (seconds)...
-TEXT_EVERY = 0.5  # ...and the readouts and agreement at most this often: the browser has frames to draw
+# While streaming, every page update other than the two pictures costs the browser a re-layout, which on a
+# small machine costs frames. The latency and rate ride on the pictures themselves (tasks.draw.stamp); the
+# text readouts, the agreement and the JSON refresh at most this often (seconds).
+JSON_EVERY = 3.0
+TEXT_EVERY = 2.0
 BYO_HINTS = {
     "face": "object-detection with a 'face' label",
     "hands": "none yet: no Hub detector gives the 21 landmarks",
@@ -213,8 +217,8 @@ def build_task_tab(task_name: str) -> None:
                                  up.rate_b, up.loading_b),
                          agreement_text(state.agreement))
             return (
-                up.a.annotated if up.a and up.a.annotated is not None else gr.skip(),
-                up.b.annotated if up.b and up.b.annotated is not None else gr.skip(),
+                _stamped(up.a, up.rate_a),
+                _stamped(up.b, up.rate_b),
                 *texts,
                 payload,
                 state,
@@ -296,6 +300,13 @@ def build_task_tab(task_name: str) -> None:
         for side, rd in (("A", rd_a), ("B", rd_b)):
             pickers[side.lower()].change(lambda m, s=side: readout(s, m, None), inputs=[pickers[side.lower()]],
                                          outputs=[rd], api_visibility="private", show_progress="hidden")
+
+
+def _stamped(out: SideOutput | None, rate: float):
+    """A fresh annotated frame with its latency and live rate written on it; gr.skip() when none."""
+    if out is None or out.annotated is None:
+        return gr.skip()
+    return stamp(out.annotated, f"{out.prediction.latency_ms:.1f} ms  {rate:.1f} fps")
 
 
 def _p50(values: list[float]) -> float | None:

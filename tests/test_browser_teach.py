@@ -1,5 +1,4 @@
 """A real browser teaches the gesture tab two gestures and sees its own model's label on the stream."""
-import json
 import re
 
 import numpy as np

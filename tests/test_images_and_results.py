@@ -1,5 +1,4 @@
 """The image edge and the result types: odd inputs become RGB uint8; bad results refuse to exist."""
-import io
 import json
 
 import numpy as np

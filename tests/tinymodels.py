@@ -2,7 +2,6 @@
 and random-weight transformers models saved with save_pretrained."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np

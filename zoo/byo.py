@@ -13,10 +13,8 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
-
 from zoo import hub
-from zoo.errors import HubError, RefusedModelError
+from zoo.errors import RefusedModelError
 from zoo.specs import HubSource, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -135,8 +133,7 @@ def inspect(model_id: str, task: str | None = None) -> ModelSpec:
     commit = info.sha or revision or "main"
     data = {
         "id": model_id_for(repo_id, revision), "task": the_task, "name": f"{repo_id} (from the Hub)",
-        "decoder": decoder, "options": options, "license": (info.card_data or {}).get("license")
-        if isinstance(getattr(info, "card_data", None), dict) else None,
+        "decoder": decoder, "options": options, "license": getattr(info.card_data, "license", None),
         "source": {"repo_id": repo_id, "filename": weights[0], "revision": commit,
                    "extra_files": [f for f in wanted if f != weights[0]]},
     }
@@ -161,18 +158,4 @@ def spec_for(model_id: str) -> ModelSpec:
         with _lock:
             _known[key] = spec
         return spec
-    try:
-        return inspect(key)
-    except HubError:
-        raise
-    except RefusedModelError:
-        raise
-
-
-def known() -> list[ModelSpec]:
-    with _lock:
-        return list(_known.values())
-
-
-def describe(spec: ModelSpec) -> dict[str, Any]:
-    return spec.to_row()
+    return inspect(key)

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from zoo.errors import ModelLoadError, ModelUnavailableError, ZooError
 from zoo.runtimes import Runner, loader

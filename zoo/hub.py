@@ -11,7 +11,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from zoo.errors import HubError, RefusedModelError
 from zoo.specs import HubSource, env_flag
@@ -169,6 +169,3 @@ def resolve_commit(repo_id: str, revision: str | None) -> str:
         raise HubError(f"{repo_id}: the Hub gave no commit hash for '{revision}'")
     return info.sha
 
-
-def download_many(repo_id: str, filenames: Iterable[str], revision: str | None) -> list[Path]:
-    return [download(repo_id, f, revision) for f in filenames]
