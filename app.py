@@ -19,7 +19,7 @@ INTRO = (
     "bundled ones need no network."
 )
 
-with gr.Blocks(title=TITLE) as demo:
+with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
     gr.Markdown(f"# {TITLE}\n{INTRO}")
     with gr.Tabs():
         for name in TASKS:

@@ -56,3 +56,16 @@ def test_bad_input_gets_a_clear_error_and_the_app_keeps_answering(client, tmp_pa
     # still serving, models still loaded
     img_a, img_b, payload = client.predict(handle_file(str(sample_image_path())), a, b, api_name="/face")
     assert len(payload["a"]["result"]["faces"]) == 1
+
+
+def test_an_uncached_hub_model_offline_is_a_sentence_and_the_other_side_still_runs(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    # both sides failing is an error; one side failing still returns the other side's result
+    img_a, img_b, payload = client.predict(handle_file(str(sample_image_path())), "face/blazeface-short",
+                                           "face/yunet", api_name="/face")
+    assert len(payload["a"]["result"]["faces"]) == 1
+    assert "not in the local cache and the Hub is unreachable" in payload["b"]["error"]
+    with pytest.raises(Exception) as err:
+        client.predict(handle_file(str(sample_image_path())), "face/yunet", "face/yunet", api_name="/face")
+    assert "not in the local cache and the Hub is unreachable" in str(err.value)
