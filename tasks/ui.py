@@ -264,10 +264,8 @@ def build_task_tab(task_name: str) -> None:
                                     progress=lambda f, d: progress(f, desc=d))
             except Exception as exc:  # noqa: BLE001
                 raise gr.Error(user_message(exc), print_exception=False) from None
-            rows = [{"frame": i, "latency_ms": v, "model": f"A: {m}"} for i, v in enumerate(rep.latency["a"])
-                    for m in [model_a]] + \
-                   [{"frame": i, "latency_ms": v, "model": f"B: {m}"} for i, v in enumerate(rep.latency["b"])
-                    for m in [model_b]]
+            rows = [{"frame": i, "latency_ms": v, "model": f"{key.upper()}: {mid}"}
+                    for key, mid in (("a", model_a), ("b", model_b)) for i, v in enumerate(rep.latency[key])]
             if rep.errors:
                 gr.Warning(" · ".join(rep.errors))
             summary = {"frames": rep.frames, "fps": rep.fps,

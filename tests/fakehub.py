@@ -106,13 +106,22 @@ class FakeHub:
                     return None
                 return repo
 
-            def _file(self, repo_id: str, revision: str, filename: str, body: bool):
+            def _commit(self, repo_id: str, revision: str, body: bool) -> tuple[FakeRepo, str] | None:
+                """The repo and the commit a revision names, or None after answering with the Hub's error."""
                 repo = self._repo(repo_id, body)
                 if repo is None:
-                    return
+                    return None
                 commit = repo.resolve(revision)
                 if commit is None:
-                    return self._error(404, "RevisionNotFound", body)
+                    self._error(404, "RevisionNotFound", body)
+                    return None
+                return repo, commit
+
+            def _file(self, repo_id: str, revision: str, filename: str, body: bool):
+                found = self._commit(repo_id, revision, body)
+                if found is None:
+                    return
+                repo, commit = found
                 if filename not in repo.files:
                     return self._error(404, "EntryNotFound", body, {"X-Repo-Commit": commit})
                 data = repo.files[filename]
@@ -123,12 +132,10 @@ class FakeHub:
             def _api(self, parts: list[str], body: bool):
                 repo_id = "/".join(parts[:2])
                 revision = parts[3] if len(parts) >= 4 and parts[2] == "revision" else "main"
-                repo = self._repo(repo_id, body)
-                if repo is None:
+                found = self._commit(repo_id, revision, body)
+                if found is None:
                     return
-                commit = repo.resolve(revision)
-                if commit is None:
-                    return self._error(404, "RevisionNotFound", body)
+                repo, commit = found
                 info = {
                     "_id": commit[:24], "id": repo_id, "modelId": repo_id, "sha": commit, "private": False,
                     "gated": repo.gated, "disabled": False, "downloads": 0, "likes": 0, "tags": repo.tags,
