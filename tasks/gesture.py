@@ -110,13 +110,14 @@ def from_mediapipe_hands_gesture(raw: Any, hw: tuple[int, int], spec: ModelSpec)
     return recognise(hands_task.from_mediapipe_hands(raw, hw, spec))
 
 
-def trained_head_post(raw: GestureResult, meta: Any, spec: ModelSpec) -> GestureResult:
-    return raw  # the gesture lab's runner already returns the result (see tasks.gesture_lab)
+def composite_post(raw: GestureResult, meta: Any, spec: ModelSpec) -> GestureResult:
+    return raw  # two-stage runners (hands, then a head) return the result itself (see tasks.gesture_lab)
 
 
 PIPELINES = {
     "mediapipe_hands_gesture": Pipeline(identity_pre, from_mediapipe_hands_gesture),
-    "trained_head": Pipeline(identity_pre, trained_head_post),
+    "trained_head": Pipeline(identity_pre, composite_post),
+    "hand_crop_classifier": Pipeline(identity_pre, composite_post),
 }
 
 

@@ -338,3 +338,42 @@ def load_runner(spec, path: Path | None) -> GestureHeadRunner:
     if path is None:
         raise TeachError(f"{spec.id}: file not found")
     return GestureHeadRunner(path)
+
+
+class HandCropClassifier:
+    """A Hub image classifier as a gesture model: MediaPipe hands, then the classifier on each hand crop
+    (top class and its probability). Loaded with safetensors only, never remote code."""
+
+    def __init__(self, folder: Path):
+        import torch
+        import transformers
+
+        from zoo.runtimes.transformers_rt import check_config
+
+        check_config(folder)
+        self.processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
+        self.model = transformers.AutoModelForImageClassification.from_pretrained(
+            folder, use_safetensors=True, trust_remote_code=False).eval()
+        self.labels = [str(self.model.config.id2label[i]) for i in sorted(self.model.config.id2label)]
+        self._torch = torch
+        self._lock = threading.Lock()
+
+    def __call__(self, rgb: np.ndarray) -> GestureResult:
+        from tasks import predict
+
+        hands = predict(HANDS_MODEL, rgb).result.hands
+        if not hands:
+            return GestureResult(())
+        inputs = self.processor(images=[hand_crop(rgb, h.box) for h in hands], return_tensors="pt")
+        with self._lock, self._torch.inference_mode():
+            probs = self._torch.softmax(self.model(**inputs).logits.float(), dim=-1).numpy()
+        return GestureResult(tuple(
+            Hand(box=h.box, score=h.score, handedness=h.handedness, keypoints=h.keypoints,
+                 gesture=Gesture(self.labels[int(p.argmax())], float(min(1.0, p.max()))))
+            for h, p in zip(hands, probs)))
+
+
+def load_crop_classifier(spec, path: Path | None) -> HandCropClassifier:
+    if path is None:
+        raise TeachError(f"{spec.id}: model files not found")
+    return HandCropClassifier(path if path.is_dir() else path.parent)

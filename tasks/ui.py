@@ -35,7 +35,7 @@ BYO_HINTS = {
     "face": "object-detection with a 'face' label",
     "hands": "none yet: no Hub detector gives the 21 landmarks",
     "pose": "none yet: keypoint-detection models need a person detector first",
-    "gesture": "none yet: hand-crop classifiers come with the gesture lab",
+    "gesture": "image-classification: each hand crop is classified",
     "segmentation": "image-segmentation, semantic",
 }
 PREFERRED = {

@@ -235,3 +235,30 @@ def test_lock_rewrites_tags_to_commits(tmp_path):
     for s in unpinned:
         assert f'"{commit_of(s.source.repo_id)}", revision_is_commit=True' in text
     compile(text, str(copy), "exec")
+
+
+def test_byo_image_classifier_becomes_a_gesture_model_over_hand_crops(fake_hub, tmp_path):
+    import torch
+    from transformers import MobileNetV2Config, MobileNetV2ForImageClassification, MobileNetV2ImageProcessor
+
+    from tests.conftest import media_image
+
+    rgb = media_image("COCO_val2014_000000000428.jpg")  # a raised hand and a hand holding icing
+    torch.manual_seed(0)
+    labels = {0: "thumbs", 1: "wave"}
+    model = MobileNetV2ForImageClassification(MobileNetV2Config(
+        image_size=64, depth_multiplier=0.35, num_labels=2, id2label=labels,
+        label2id={v: k for k, v in labels.items()})).eval()
+    folder = tmp_path / "clf"
+    model.save_pretrained(folder, safe_serialization=True)
+    MobileNetV2ImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(folder)
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    fake_hub.add("acme/hand-clf", FakeRepo(files, commit=C1, pipeline_tag="image-classification",
+                                           library_name="transformers",
+                                           config={"architectures": ["MobileNetV2ForImageClassification"],
+                                                   "id2label": {str(k): v for k, v in labels.items()}}))
+    spec = byo.inspect("acme/hand-clf", task="gesture")
+    assert spec.task == "gesture" and spec.runtime == "hand_crop_classifier"
+    res = predict(spec, rgb, cache=ModelCache(2)).result
+    assert isinstance(res, TASKS["gesture"].result_type) and len(res.hands) >= 1
+    assert all(h.gesture.label in labels.values() for h in res.hands)

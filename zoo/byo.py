@@ -66,7 +66,8 @@ def _recall(model_id: str) -> dict | None:
 def _spec(data: dict) -> ModelSpec:
     src = data["source"]
     return ModelSpec(
-        id=data["id"], task=data["task"], name=data["name"], runtime="transformers", decoder=data["decoder"],
+        id=data["id"], task=data["task"], name=data["name"], runtime=data.get("runtime", "transformers"),
+        decoder=data["decoder"],
         source=HubSource(src["repo_id"], src["filename"], src["revision"], revision_is_commit=True,
                          extra_files=tuple(src["extra_files"])),
         input_size=None, labels=tuple(data.get("labels", ())), license=data.get("license") or "see the model card",
@@ -122,17 +123,21 @@ def inspect(model_id: str, task: str | None = None) -> ModelSpec:
                                     f"needs a detector with a '{names[0]}' label")
         the_task, decoder = task, f"hf_detection_{task}"
         options = {"head": "object_detection", "target_labels": [int(i) for i in ids]}
+    elif tag == "image-classification" and task in (None, "gesture"):
+        # each hand MediaPipe finds is cropped and classified; the class is the gesture
+        the_task, decoder, options = "gesture", "hand_crop_classifier", {}
     else:
         wants = {"segmentation": "image-segmentation", "face": "object-detection with a 'face' label",
                  "hands": "21 hand landmarks, which no Hub detector gives (not supported yet)",
                  "pose": "keypoint-detection (not yet supported: it needs a person detector first)",
-                 "gesture": "image-classification of hand crops (coming with the gesture lab)"}
+                 "gesture": "image-classification (applied to each hand crop)"}
         need = wants.get(task or "", "a task the playground has")
         raise RefusedModelError(f"{where} is tagged '{tag or 'no task'}'; this tab needs {need}")
 
     commit = info.sha or revision or "main"
     data = {
         "id": model_id_for(repo_id, revision), "task": the_task, "name": f"{repo_id} (from the Hub)",
+        "runtime": "hand_crop_classifier" if decoder == "hand_crop_classifier" else "transformers",
         "decoder": decoder, "options": options, "license": getattr(info.card_data, "license", None),
         "source": {"repo_id": repo_id, "filename": weights[0], "revision": commit,
                    "extra_files": [f for f in wanted if f != weights[0]]},

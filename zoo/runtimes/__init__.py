@@ -27,6 +27,8 @@ RUNTIMES: dict[str, str] = {
     "transformers": "zoo.runtimes.transformers_rt:load",
     # a trained gesture head: MediaPipe hands + the head (its features come from the gesture task)
     "gesture_head": "tasks.gesture_lab:load_runner",
+    # a Hub image classifier over hand crops (bring-your-own in the gesture tab)
+    "hand_crop_classifier": "tasks.gesture_lab:load_crop_classifier",
 }
 
 
