@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -63,19 +63,14 @@ class Backbone:
 
     def __init__(self, repo_id: str = DEFAULT_BACKBONE, revision: str | None = None):
         import torch
-        import transformers
 
         from zoo import hub
-        from zoo.runtimes.transformers_rt import check_config
+        from zoo.runtimes.transformers_rt import load_pretrained
 
         files = ["config.json", "preprocessor_config.json", "model.safetensors"]
         paths = [hub.download(repo_id, f, revision) for f in files]
-        folder = paths[0].parent
-        check_config(folder)
         self.repo_id = repo_id
-        self.processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
-        self.model = transformers.AutoModel.from_pretrained(folder, use_safetensors=True,
-                                                            trust_remote_code=False).eval()
+        self.processor, self.model = load_pretrained(paths[0].parent, "base")
         self._torch = torch
         self._lock = threading.Lock()
 
@@ -302,6 +297,13 @@ def to_onnx(model: Trained) -> bytes:
     return onx.SerializeToString()
 
 
+def label_hands(hands: Sequence[Hand], probs: np.ndarray, classes: Sequence[str]) -> GestureResult:
+    """Each hand with its most probable class (one row of ``probs`` per hand) as its gesture."""
+    return GestureResult(tuple(
+        replace(h, gesture=Gesture(str(classes[int(np.argmax(p))]), float(min(1.0, np.max(p)))))
+        for h, p in zip(hands, probs)))
+
+
 class GestureHeadRunner:
     """A trained head as a zoo model: MediaPipe hands, then the head on each hand (through its backbone
     for an image head). Its output is already a GestureResult."""
@@ -326,12 +328,7 @@ class GestureHeadRunner:
         if not len(hands):
             return GestureResult(())
         probs = self.session.run(["probabilities"], {"features": self.features(rgb, hands.hands).astype(np.float32)})[0]
-        out = []
-        for hand, p in zip(hands.hands, probs):
-            k = int(np.argmax(p))
-            out.append(Hand(box=hand.box, score=hand.score, handedness=hand.handedness, keypoints=hand.keypoints,
-                            gesture=Gesture(self.classes[k], float(min(1.0, p[k])))))
-        return GestureResult(tuple(out))
+        return label_hands(hands.hands, probs, self.classes)
 
 
 def load_runner(spec, path: Path | None) -> GestureHeadRunner:
@@ -346,14 +343,10 @@ class HandCropClassifier:
 
     def __init__(self, folder: Path):
         import torch
-        import transformers
 
-        from zoo.runtimes.transformers_rt import check_config
+        from zoo.runtimes.transformers_rt import load_pretrained
 
-        check_config(folder)
-        self.processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
-        self.model = transformers.AutoModelForImageClassification.from_pretrained(
-            folder, use_safetensors=True, trust_remote_code=False).eval()
+        self.processor, self.model = load_pretrained(folder, "image_classification")
         self.labels = [str(self.model.config.id2label[i]) for i in sorted(self.model.config.id2label)]
         self._torch = torch
         self._lock = threading.Lock()
@@ -367,10 +360,7 @@ class HandCropClassifier:
         inputs = self.processor(images=[hand_crop(rgb, h.box) for h in hands], return_tensors="pt")
         with self._lock, self._torch.inference_mode():
             probs = self._torch.softmax(self.model(**inputs).logits.float(), dim=-1).numpy()
-        return GestureResult(tuple(
-            Hand(box=h.box, score=h.score, handedness=h.handedness, keypoints=h.keypoints,
-                 gesture=Gesture(self.labels[int(p.argmax())], float(min(1.0, p.max()))))
-            for h, p in zip(hands, probs)))
+        return label_hands(hands, probs, self.labels)
 
 
 def load_crop_classifier(spec, path: Path | None) -> HandCropClassifier:

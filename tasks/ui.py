@@ -20,6 +20,7 @@ from tasks.live import SideOutput, StreamSession, predict_pair, user_message
 from tasks.video import MAX_VIDEO_SECONDS, process_video
 from zoo import byo, hub, stats
 from zoo.hub_registry import UNAVAILABLE
+from zoo.cache import MODELS
 from zoo.registry import all_specs
 from zoo.images import sample_image_path
 
@@ -231,7 +232,7 @@ def build_task_tab(task_name: str) -> None:
         def on_image(image, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
             try:
                 for mid in {model_a, model_b}:
-                    if not stats.is_loaded(mid):
+                    if not MODELS.is_loaded(mid):
                         progress(0.0, desc=f"loading {mid} (first use)…")
                 a, b, payload = predict_pair(task_name, image, model_a, model_b, _split(task, values))
             except Exception as exc:  # noqa: BLE001

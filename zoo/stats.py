@@ -49,9 +49,3 @@ def latency_text(model_id: str) -> str:
     except (OSError, ValueError):
         pass
     return "not measured yet"
-
-
-def is_loaded(model_id: str) -> bool:
-    from zoo.cache import MODELS
-
-    return MODELS.is_loaded(model_id)

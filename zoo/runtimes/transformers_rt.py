@@ -18,6 +18,7 @@ HEADS = {
     "semantic_segmentation": "AutoModelForSemanticSegmentation",
     "image_classification": "AutoModelForImageClassification",
     "object_detection": "AutoModelForObjectDetection",
+    "base": "AutoModel",  # embeddings (the gesture lab's backbone)
 }
 _torch_lock = threading.Lock()
 
@@ -34,17 +35,26 @@ def check_config(folder: Path) -> dict:
     return cfg
 
 
+def load_pretrained(folder: Path, head: str) -> tuple[Any, Any]:
+    """The one way the playground loads a transformers model: config checked, safetensors only, no remote
+    code, PIL image processor, torch limited to its share of the cores. Returns (processor, model)."""
+    import torch
+    import transformers
+
+    with _torch_lock:
+        torch.set_num_threads(threads_per_model())
+    check_config(folder)
+    processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
+    model = getattr(transformers, HEADS[head]).from_pretrained(folder, use_safetensors=True,
+                                                               trust_remote_code=False).eval()
+    return processor, model
+
+
 class TransformersRunner:
     def __init__(self, folder: Path, head: str):
         import torch
-        import transformers
 
-        with _torch_lock:
-            torch.set_num_threads(threads_per_model())
-        check_config(folder)
-        auto = getattr(transformers, HEADS[head])
-        self.processor = transformers.AutoImageProcessor.from_pretrained(folder, use_fast=False)
-        self.model = auto.from_pretrained(folder, use_safetensors=True, trust_remote_code=False).eval()
+        self.processor, self.model = load_pretrained(folder, head)
         self.labels = tuple(self.model.config.id2label[i] for i in sorted(self.model.config.id2label))
         # DETR-style detectors score with a softmax over classes + "no object"; RT-DETR-style with sigmoids
         self.activation = "sigmoid" if getattr(self.model.config, "use_focal_loss", False) else "softmax"
