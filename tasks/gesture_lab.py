@@ -67,6 +67,9 @@ class Backbone:
         from zoo import hub
         from zoo.runtimes.transformers_rt import load_pretrained
 
+        from zoo.hub_registry import pinned_revision
+
+        revision = revision or pinned_revision(repo_id)
         files = ["config.json", "preprocessor_config.json", "model.safetensors"]
         paths = [hub.download(repo_id, f, revision) for f in files]
         self.repo_id = repo_id

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tasks import blaze
 from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
                         check_score, flip_box, flip_points, identity_pre, rounded)
 from tasks.draw import Canvas, color_ids, instance_label
@@ -102,7 +103,31 @@ def from_mediapipe_hands(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> Hand
     return HandsResult(tuple(hands))
 
 
-PIPELINES = {"mediapipe_hands": Pipeline(identity_pre, from_mediapipe_hands)}
+def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -> HandsResult:
+    """MediaPipe's hand landmark model as ONNX, on each palm's crop. Its outputs, in graph order: 21
+    landmarks (x, y, z in crop pixels), hand presence, handedness (above 0.5: MediaPipe's "Right", which
+    assumes a mirrored image, so the subject's left hand), 21 world landmarks."""
+    _, crops = raw
+    min_presence = float(spec.options.get("min_presence", 0.5))
+    hands = []
+    for roi, out in crops:
+        points, ones = blaze.outputs_of_size(out, 63), blaze.outputs_of_size(out, 1)
+        if not points or len(ones) < 2:
+            raise ValueError("hand landmark outputs are not 63 landmarks + presence + handedness")
+        presence = float(np.clip(ones[0][0], 0.0, 1.0))
+        if presence < min_presence:
+            continue
+        pts = roi.to_frame(points[0].reshape(21, 3), meta.landmark_size)
+        side = "Left" if ones[1][0] > 0.5 else "Right"
+        hands.append(Hand(box=box_of(pts, meta.width, meta.height), score=presence, handedness=side,
+                          keypoints=tuple(map(tuple, pts))))
+    return HandsResult(tuple(hands))
+
+
+PIPELINES = {
+    "mediapipe_hands": Pipeline(identity_pre, from_mediapipe_hands),
+    "blaze_hands": Pipeline(blaze.preprocess, blaze_hands_post),
+}
 
 
 def hand_label(hand: Hand) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tasks import blaze
 from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_of, check_box, check_score, flip_box,
                         identity_pre, letterbox, match_boxes, rounded, sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
@@ -178,8 +179,43 @@ def movenet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> 
     return PoseResult((person_from_points(COCO_NAMES, lb.to_frame(xy), scores, lb.width, lb.height),))
 
 
+# --- MediaPipe pose as ONNX (OpenCV Zoo): person detector, then BlazePose on the body's crop ----------
+# --- a person detector, then ViTPose on each box (transformers) --------------------------------------
+def top_down_post(raw: dict[str, np.ndarray], hw: tuple[int, int], spec: ModelSpec) -> PoseResult:
+    """Keypoints (people, 17, 2) in frame pixels with scores; each person's score is its detection's."""
+    h, w = hw
+    people = []
+    for kps, scores, box_score in zip(raw["keypoints"], raw["scores"], raw["box_scores"]):
+        names = COCO_NAMES if len(kps) == len(COCO_NAMES) else tuple(f"keypoint_{i}" for i in range(len(kps)))
+        people.append(person_from_points(names, np.asarray(kps, np.float32), scores, w, h,
+                                         score=float(np.clip(box_score, 0.0, 1.0))))
+    return PoseResult(tuple(people))
+
+
+def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -> PoseResult:
+    """BlazePose's outputs, in graph order: 39 landmarks x (x, y, z in crop pixels, visibility logit,
+    presence logit) of which the first 33 are the body's, then the pose's presence."""
+    _, crops = raw
+    min_presence = float(spec.options.get("min_presence", 0.5))
+    people = []
+    for roi, out in crops:
+        points, ones = blaze.outputs_of_size(out, 195), blaze.outputs_of_size(out, 1)
+        if not points or not ones:
+            raise ValueError("pose landmark outputs are not 39x5 landmarks + presence")
+        presence = float(np.clip(ones[0][0], 0.0, 1.0))
+        if presence < min_presence:
+            continue
+        lm = points[0].reshape(39, 5)[:33]
+        xy = roi.to_frame(lm[:, :2], meta.landmark_size)
+        people.append(person_from_points(BLAZEPOSE_NAMES, xy, sigmoid(lm[:, 3]), meta.width, meta.height,
+                                         score=presence))
+    return PoseResult(tuple(people))
+
+
 PIPELINES = {
     "mediapipe_pose": Pipeline(identity_pre, from_mediapipe_pose),
+    "blaze_pose": Pipeline(blaze.preprocess, blaze_pose_post),
+    "top_down": Pipeline(identity_pre, top_down_post),
     "posenet": Pipeline(posenet_pre, posenet_post),
     "movenet": Pipeline(movenet_pre, movenet_post),
 }

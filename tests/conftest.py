@@ -34,6 +34,21 @@ def media_image(name: str) -> np.ndarray:
     return load_image(path)
 
 
+@pytest.fixture
+def fake_hub(tmp_path, monkeypatch):
+    """A local server that plays the Hub; the real huggingface_hub code downloads from it."""
+    from tests.fakehub import FakeHub
+
+    server = FakeHub().start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "zoo"))
+    for var in ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    yield server
+    server.stop()
+
+
 def free_port() -> int:
     import socket
 

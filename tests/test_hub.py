@@ -9,7 +9,7 @@ import pytest
 
 from tasks import TASKS, predict
 from tests.conftest import REPO
-from tests.fakehub import FakeHub, FakeRepo, commit_of
+from tests.fakehub import FakeRepo, commit_of
 from tests.tinymodels import movenet_onnx, posenet_onnx, pphumanseg_onnx, tiny_segmentation_repo, yunet_onnx
 from zoo import byo, hub
 from zoo.cache import ModelCache
@@ -18,18 +18,6 @@ from zoo.registry import get_spec
 from zoo.specs import HubSource, ModelSpec
 
 C1, C2 = commit_of("first"), commit_of("second")
-
-
-@pytest.fixture
-def fake_hub(tmp_path, monkeypatch):
-    server = FakeHub().start()
-    monkeypatch.setenv("HF_ENDPOINT", server.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "zoo"))
-    for var in ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    yield server
-    server.stop()
 
 
 def _spec(model_id, task, runtime, decoder, repo, filename, revision, size=None, labels=(), **kw):
@@ -227,13 +215,13 @@ def test_lock_rewrites_tags_to_commits(tmp_path):
     src = REPO / "zoo" / "hub_registry.py"
     copy = tmp_path / "hub_registry.py"
     copy.write_text(src.read_text())
-    unpinned = [s for s in HUB if not s.source.revision_is_commit]
+    unpinned = [(s, src) for s in HUB for src in s.hub_sources() if not src.revision_is_commit]
     assert unpinned, "nothing to lock"
     changed = lock_registry(copy, resolve=lambda repo, rev: commit_of(repo))
-    assert {c[0] for c in changed} == {s.id for s in unpinned}
+    assert len(changed) == len(unpinned) and {c[0] for c in changed} == {s.id for s, _ in unpinned}
     text = copy.read_text()
-    for s in unpinned:
-        assert f'"{commit_of(s.source.repo_id)}", revision_is_commit=True' in text
+    for _, src in unpinned:
+        assert f'"{commit_of(src.repo_id)}", revision_is_commit=True' in text
     compile(text, str(copy), "exec")
 
 

@@ -103,3 +103,83 @@ def tiny_segmentation_repo(folder: Path, labels=("background", "person")) -> dic
     model.save_pretrained(folder, safe_serialization=True)
     MobileNetV2ImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(folder)
     return {p.name: p.read_bytes() for p in Path(folder).iterdir() if p.is_file()}
+
+
+def ssd_outputs(n_anchors: int, values: int, hits: dict[int, tuple[float, list[float]]]) -> dict[str, np.ndarray]:
+    """An SSD detector's two outputs (regressors (1, N, values), score logits (1, N, 1)): nothing anywhere
+    except the anchors in ``hits`` (index -> (logit, regressor row))."""
+    reg = np.zeros((1, n_anchors, values))
+    logits = np.full((1, n_anchors, 1), -10.0)
+    for i, (logit, row) in hits.items():
+        logits[0, i, 0] = logit
+        reg[0, i, :len(row)] = row
+    return {"regressors": reg, "scores": logits}
+
+
+def palm_detector_onnx(hits) -> bytes:
+    from onnx import TensorProto
+
+    return onnx_constant_model({"input": ([1, 192, 192, 3], TensorProto.FLOAT)}, ssd_outputs(2016, 18, hits))
+
+
+def hand_landmark_onnx(points: np.ndarray, presence: float, right: float) -> bytes:
+    """21 landmarks (x, y, z in 224-pixel crop coordinates), presence, handedness, world landmarks."""
+    from onnx import TensorProto
+
+    outs = {"landmarks": np.asarray(points).reshape(1, 63), "presence": np.full((1, 1), presence),
+            "handedness": np.full((1, 1), right), "world": np.zeros((1, 63))}
+    return onnx_constant_model({"input": ([1, 224, 224, 3], TensorProto.FLOAT)}, outs)
+
+
+def person_detector_onnx(hits) -> bytes:
+    from onnx import TensorProto
+
+    return onnx_constant_model({"input": ([1, 3, 224, 224], TensorProto.FLOAT)}, ssd_outputs(2254, 12, hits))
+
+
+def pose_landmark_onnx(points: np.ndarray, presence: float) -> bytes:
+    """39 x (x, y, z, visibility logit, presence logit) in 256-pixel crop coordinates, presence, world."""
+    from onnx import TensorProto
+
+    outs = {"landmarks": np.asarray(points).reshape(1, 195), "presence": np.full((1, 1), presence),
+            "world": np.zeros((1, 117))}
+    return onnx_constant_model({"input": ([1, 256, 256, 3], TensorProto.FLOAT)}, outs)
+
+
+def tiny_vitpose_repo(folder: Path) -> dict[str, bytes]:
+    """A random-weight ViTPose (17 COCO keypoints, 64x48 input) saved with save_pretrained."""
+    import torch
+    from transformers import VitPoseBackboneConfig, VitPoseConfig, VitPoseForPoseEstimation, VitPoseImageProcessorPil
+
+    torch.manual_seed(0)
+    backbone = VitPoseBackboneConfig(image_size=[64, 48], patch_size=[16, 16], hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, out_indices=[2])
+    cfg = VitPoseConfig(backbone_config=backbone, use_simple_decoder=True)
+    cfg.id2label = {i: f"keypoint_{i}" for i in range(17)}
+    VitPoseForPoseEstimation(cfg).eval().save_pretrained(folder)
+    VitPoseImageProcessorPil(size={"height": 64, "width": 48}).save_pretrained(folder)
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def tiny_rtdetr_repo(folder: Path, labels=("person", "cat"), favour: int = 0) -> dict[str, bytes]:
+    """A random-weight RT-DETR whose class heads favour class ``favour`` (so it 'finds' it everywhere)."""
+    import torch
+    from transformers import RTDetrConfig, RTDetrForObjectDetection, RTDetrImageProcessorPil, RTDetrResNetConfig
+
+    torch.manual_seed(0)
+    backbone = RTDetrResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1],
+                                  layer_type="basic", out_features=["stage2", "stage3", "stage4"])
+    cfg = RTDetrConfig(backbone_config=backbone, encoder_hidden_dim=16, encoder_in_channels=[16, 24, 32], d_model=16,
+                       encoder_ffn_dim=32, decoder_ffn_dim=32, decoder_layers=1, encoder_layers=1, num_queries=10,
+                       decoder_attention_heads=2, encoder_attention_heads=2, num_labels=len(labels),
+                       decoder_in_channels=[16, 16, 16], num_feature_levels=3, num_denoising=0)
+    cfg.id2label = dict(enumerate(labels))
+    cfg.label2id = {v: k for k, v in cfg.id2label.items()}
+    model = RTDetrForObjectDetection(cfg).eval()
+    with torch.no_grad():
+        for head in [*model.model.decoder.class_embed, model.model.enc_score_head]:
+            head.bias.fill_(-10.0)
+            head.bias[favour] = 10.0
+    model.save_pretrained(folder)
+    RTDetrImageProcessorPil(size={"height": 64, "width": 64}).save_pretrained(folder)
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}

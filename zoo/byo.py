@@ -63,9 +63,18 @@ def _recall(model_id: str) -> dict | None:
         return None
 
 
+RUNTIME_OF = {"hand_crop_classifier": "hand_crop_classifier", "top_down": "transformers_pose"}
+
+
 def _spec(data: dict) -> ModelSpec:
     src = data["source"]
+    detector = None
+    if data["decoder"] == "top_down":  # people found by the registry's ViTPose entry's detector
+        from zoo.hub_registry import HUB
+
+        detector = next(s.detector for s in HUB if s.decoder == "top_down" and s.detector is not None)
     return ModelSpec(
+        detector=detector,
         id=data["id"], task=data["task"], name=data["name"], runtime=data.get("runtime", "transformers"),
         decoder=data["decoder"],
         source=HubSource(src["repo_id"], src["filename"], src["revision"], revision_is_commit=True,
@@ -123,13 +132,23 @@ def inspect(model_id: str, task: str | None = None) -> ModelSpec:
                                     f"needs a detector with a '{names[0]}' label")
         the_task, decoder = task, f"hf_detection_{task}"
         options = {"head": "object_detection", "target_labels": [int(i) for i in ids]}
+    elif tag == "keypoint-detection" and task in (None, "pose"):
+        from zoo.runtimes.transformers_rt import POSE_CLASSES
+
+        if not any(a in archs for a in POSE_CLASSES):
+            kind = archs or "no architecture given"
+            raise RefusedModelError(f"{where} is a keypoint model of a kind the pose tab cannot run ({kind}); it "
+                                    f"runs top-down pose models: {', '.join(POSE_CLASSES)}")
+        # a top-down model: the registry's person detector finds the people it reads
+        the_task, decoder, options = "pose", "top_down", {"person_label": "person", "detector_min_score": 0.5,
+                                                          "max_people": 5}
     elif tag == "image-classification" and task in (None, "gesture"):
         # each hand MediaPipe finds is cropped and classified; the class is the gesture
         the_task, decoder, options = "gesture", "hand_crop_classifier", {}
     else:
         wants = {"segmentation": "image-segmentation", "face": "object-detection with a 'face' label",
                  "hands": "21 hand landmarks, which no Hub detector gives (not supported yet)",
-                 "pose": "keypoint-detection (not yet supported: it needs a person detector first)",
+                 "pose": "keypoint-detection (a top-down model such as ViTPose)",
                  "gesture": "image-classification (applied to each hand crop)"}
         need = wants.get(task or "", "a task the playground has")
         raise RefusedModelError(f"{where} is tagged '{tag or 'no task'}'; this tab needs {need}")
@@ -137,7 +156,7 @@ def inspect(model_id: str, task: str | None = None) -> ModelSpec:
     commit = info.sha or revision or "main"
     data = {
         "id": model_id_for(repo_id, revision), "task": the_task, "name": f"{repo_id} (from the Hub)",
-        "runtime": "hand_crop_classifier" if decoder == "hand_crop_classifier" else "transformers",
+        "runtime": RUNTIME_OF.get(decoder, "transformers"),
         "decoder": decoder, "options": options, "license": getattr(info.card_data, "license", None),
         "source": {"repo_id": repo_id, "filename": weights[0], "revision": commit,
                    "extra_files": [f for f in wanted if f != weights[0]]},

@@ -49,6 +49,10 @@ def resolve_path(spec: ModelSpec, progress: Callable[[float, str], None] | None 
 def load(spec: ModelSpec, progress: Callable[[float, str], None] | None = None) -> Loaded:
     t0 = time.perf_counter()
     path = resolve_path(spec, progress)
+    if spec.detector is not None:  # two repos: the runtime gets (model, detector)
+        from zoo import hub
+
+        path = (path, hub.fetch(spec.detector, progress=progress))
     try:
         runner = loader(spec.runtime)(spec, path)
     except ZooError:

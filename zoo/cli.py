@@ -141,15 +141,13 @@ def lock_registry(path: Path, resolve=None) -> list[tuple[str, str, str]]:
     resolve = resolve or hub.resolve_commit
     text = path.read_text()
     changed = []
-    for spec in HUB:
-        src = spec.source
+    for spec, src in ((spec, src) for spec in HUB for src in spec.hub_sources()):
         if src.revision_is_commit:
             continue
         commit = resolve(src.repo_id, src.revision)
-        pattern = re.compile(re.escape(f'HubSource("{src.repo_id}", "{src.filename}",') + r'(\s*)"' +
-                             re.escape(src.revision) + '"')
-        text, n = pattern.subn(lambda m: f'HubSource("{src.repo_id}", "{src.filename}",{m.group(1)}"{commit}", '
-                                         f'revision_is_commit=True', text, count=1)
+        pattern = re.compile(r'(HubSource\(\s*' + re.escape(f'"{src.repo_id}",') + r'\s*' +
+                             re.escape(f'"{src.filename}",') + r'\s*)"' + re.escape(src.revision) + '"')
+        text, n = pattern.subn(lambda m, c=commit: f'{m.group(1)}"{c}", revision_is_commit=True', text, count=1)
         if n:
             changed.append((spec.id, src.revision, commit))
     path.write_text(text)

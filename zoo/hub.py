@@ -100,14 +100,24 @@ def explain(exc: BaseException, repo_id: str, revision: str | None = None, filen
 
 
 def is_cached(source: HubSource) -> bool:
+    """Every file of the entry is in the local cache."""
     from huggingface_hub import try_to_load_from_cache
 
     try:
-        found = try_to_load_from_cache(source.repo_id, source.filename, cache_dir=str(cache_dir()),
-                                       revision=source.revision)
+        found = [try_to_load_from_cache(source.repo_id, name, cache_dir=str(cache_dir()), revision=source.revision)
+                 for name in (source.filename, *source.extra_files)]
     except Exception:  # noqa: BLE001 - a malformed entry is simply not cached
         return False
-    return isinstance(found, str)
+    return all(isinstance(f, str) for f in found)
+
+
+def sibling(path: Path, filename: str, other: str) -> Path:
+    """Where ``other`` lies when ``filename`` of the same repo and revision was fetched to ``path`` (both sit
+    in one snapshot folder, each at its path in the repo)."""
+    root = Path(path)
+    for _ in Path(filename).parts:
+        root = root.parent
+    return root / other
 
 
 def download(repo_id: str, filename: str, revision: str | None = None, *,

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from zoo.specs import HubSource, ModelSpec
 
-_HF_SEG_FILES = ("config.json", "preprocessor_config.json")
+_HF_FILES = ("config.json", "preprocessor_config.json")
+
+
+def _blaze(*, detector: dict, landmark: dict, roi: str, max_instances: int = 2) -> dict:
+    """A MediaPipe two-stage entry's numbers (see tasks.blaze)."""
+    return {"detector": detector, "landmark": landmark, "roi": roi, "max_instances": max_instances}
 
 HUB: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -37,6 +42,42 @@ HUB: tuple[ModelSpec, ...] = (
         note="Decoded as one person: each keypoint at its heatmap's peak plus its short offset.",
     ),
     ModelSpec(
+        id="pose/mediapipe-onnx",
+        task="pose",
+        name="MediaPipe person detector + BlazePose (OpenCV Zoo ONNX, 2023mar)",
+        runtime="onnx_cascade",
+        decoder="blaze_pose",
+        source=HubSource("opencv/opencv_zoo",
+                         "models/person_detection_mediapipe/person_detection_mediapipe_2023mar.onnx", "main",
+                         extra_files=("models/pose_estimation_mediapipe/pose_estimation_mediapipe_2023mar.onnx",)),
+        input_size=(224, 224),
+        license="Apache-2.0",
+        reference="https://arxiv.org/abs/2006.10204",
+        options=_blaze(detector={"size": 224, "strides": (8, 16, 32, 32, 32), "layout": "nchw",
+                                 "range": (-1.0, 1.0), "keypoints": 4},
+                       landmark={"size": 256, "layout": "nhwc", "range": (0.0, 1.0)}, roi="person"),
+        note="Two ONNX files from one repo: the detector finds each person, BlazePose reads 33 keypoints "
+             "in a crop turned upright around the hips.",
+    ),
+    ModelSpec(
+        id="pose/vitpose-base",
+        task="pose",
+        name="ViTPose-B simple, people found by RT-DETR R18 (transformers)",
+        runtime="transformers_pose",
+        decoder="top_down",
+        source=HubSource("usyd-community/vitpose-base-simple", "model.safetensors", "main",
+                         extra_files=_HF_FILES),
+        detector=HubSource("PekingU/rtdetr_r18vd_coco_o365", "model.safetensors",
+                           "386c43855d01bcd966e548f3296fbd2cd2a2a40b", revision_is_commit=True,
+                           extra_files=_HF_FILES),
+        input_size=(192, 256),
+        license="Apache-2.0",
+        reference="https://arxiv.org/abs/2204.12484",
+        options={"person_label": "person", "detector_min_score": 0.5, "max_people": 5},
+        note="Top-down: RT-DETR finds each person, ViTPose reads 17 COCO keypoints in each box. "
+             "About 430 MB in all; slow on a CPU, made for still images.",
+    ),
+    ModelSpec(
         id="pose/movenet-lightning",
         task="pose",
         name="MoveNet SinglePose Lightning (ONNX)",
@@ -47,6 +88,39 @@ HUB: tuple[ModelSpec, ...] = (
         input_size=(192, 192),
         license="Apache-2.0",
         reference="https://www.tensorflow.org/hub/tutorials/movenet",
+    ),
+    ModelSpec(
+        id="hands/mediapipe-onnx",
+        task="hands",
+        name="MediaPipe palm detector + hand landmarks (OpenCV Zoo ONNX, 2023feb)",
+        runtime="onnx_cascade",
+        decoder="blaze_hands",
+        source=HubSource("opencv/opencv_zoo",
+                         "models/palm_detection_mediapipe/palm_detection_mediapipe_2023feb.onnx", "main",
+                         extra_files=("models/handpose_estimation_mediapipe/handpose_estimation_mediapipe_2023feb.onnx",)),
+        input_size=(192, 192),
+        license="Apache-2.0",
+        reference="https://arxiv.org/abs/2006.10214",
+        options=_blaze(detector={"size": 192, "strides": (8, 16, 16, 16), "layout": "nhwc",
+                                 "range": (0.0, 1.0), "keypoints": 7},
+                       landmark={"size": 224, "layout": "nhwc", "range": (0.0, 1.0)}, roi="palm"),
+        note="Two ONNX files from one repo: palms first, then 21 landmarks and left/right in a crop turned "
+             "so the fingers point up.",
+    ),
+    ModelSpec(
+        id="gesture/mobilenet-v2-imagenet",
+        task="gesture",
+        name="MobileNetV2 on each hand crop (ImageNet labels; the Teach panel's image backbone)",
+        runtime="hand_crop_classifier",
+        decoder="hand_crop_classifier",
+        source=HubSource("google/mobilenet_v2_1.0_224", "model.safetensors",
+                         "f4a07ccfbe6c27cf60bcb36382f58a0de1cd095f", revision_is_commit=True,
+                         extra_files=("config.json", "preprocessor_config.json")),
+        input_size=(224, 224),
+        license="other (see the model card)",
+        reference="https://arxiv.org/abs/1801.04381",
+        note="An ImageNet classifier, not a gesture model: its labels are objects. The Teach panel trains a "
+             "gesture head on its embeddings.",
     ),
     ModelSpec(
         id="segmentation/pphumanseg",
@@ -69,7 +143,7 @@ HUB: tuple[ModelSpec, ...] = (
         decoder="hf_semantic_segmentation",
         source=HubSource("Matthijs/deeplabv3_mobilenet_v2_1.0_513", "model.safetensors",
                          "bc557030fd6410788ecc7de5d5b3e607eba2d587", revision_is_commit=True,
-                         extra_files=_HF_SEG_FILES),
+                         extra_files=_HF_FILES),
         input_size=(513, 513),
         license="other (see the model card)",
         reference="https://arxiv.org/abs/1706.05587",
@@ -84,7 +158,7 @@ HUB: tuple[ModelSpec, ...] = (
         runtime="transformers",
         decoder="hf_semantic_segmentation",
         source=HubSource("nvidia/segformer-b0-finetuned-ade-512-512", "model.safetensors", "main",
-                         extra_files=_HF_SEG_FILES),
+                         extra_files=_HF_FILES),
         input_size=(512, 512),
         license="other (NVIDIA Source Code License)",
         reference="https://arxiv.org/abs/2105.15203",
@@ -100,3 +174,8 @@ UNAVAILABLE: tuple[tuple[str, str, str], ...] = (
     ("pose", "Convolutional Pose Machines (Wei et al. 2016)",
      "no ONNX or safetensors checkpoint on the Hub; the published weights are Caffe/TensorFlow files"),
 )
+
+
+def pinned_revision(repo_id: str) -> str | None:
+    """The revision the registry pins for a repo (the Teach panel's backbone uses it), else None."""
+    return next((s.source.revision for s in HUB if s.source.repo_id == repo_id), None)

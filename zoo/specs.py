@@ -58,7 +58,8 @@ class HubSource:
     kind = "hub"
 
     def describe(self) -> str:
-        return f"hf:{self.repo_id}@{self.revision[:12]}/{self.filename}"
+        models = [f for f in self.extra_files if f.endswith((".onnx", ".safetensors"))]
+        return f"hf:{self.repo_id}@{self.revision[:12]}/" + " + ".join((self.filename, *models))
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class ModelSpec:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     note: str = ""
+    # a first-stage detector from another repo (ViTPose reads the people an RT-DETR finds)
+    detector: HubSource | None = None
 
     def __post_init__(self) -> None:
         external = self.id.startswith(("hf:", "file:"))
@@ -116,7 +119,10 @@ class ModelSpec:
             return self.source.available()
         from zoo import hub
 
-        return hub.is_cached(self.source)
+        return all(hub.is_cached(s) for s in self.hub_sources())
+
+    def hub_sources(self) -> tuple[HubSource, ...]:
+        return tuple(s for s in (self.source, self.detector) if isinstance(s, HubSource))
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -124,7 +130,7 @@ class ModelSpec:
             "task": self.task,
             "name": self.name,
             "runtime": self.runtime,
-            "source": self.source.describe(),
+            "source": self.source.describe() + (f" after {self.detector.describe()}" if self.detector else ""),
             "offline": self.offline_available(),
             "license": self.license,
             "reference": self.reference,

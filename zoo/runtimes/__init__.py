@@ -24,7 +24,11 @@ RUNTIMES: dict[str, str] = {
     "opencv_cascade": "zoo.runtimes.opencv_rt:load_cascade",
     "opencv_dnn": "zoo.runtimes.opencv_rt:load_dnn",
     "onnxruntime": "zoo.runtimes.onnx_rt:load",
+    # detector + landmark model, two ONNX sessions (MediaPipe's two-stage models as OpenCV Zoo exports them)
+    "onnx_cascade": "zoo.runtimes.onnx_rt:load_cascade",
     "transformers": "zoo.runtimes.transformers_rt:load",
+    # a person detector, then a top-down pose model on each person (RT-DETR + ViTPose)
+    "transformers_pose": "zoo.runtimes.transformers_rt:load_detect_then_pose",
     # a trained gesture head: MediaPipe hands + the head (its features come from the gesture task)
     "gesture_head": "tasks.gesture_lab:load_runner",
     # a Hub image classifier over hand crops (bring-your-own in the gesture tab)

@@ -34,3 +34,29 @@ def load(spec: ModelSpec, path: Path | None) -> OnnxRunner:
     if path is None:
         raise RuntimeError(f"{spec.id}: model file not found")
     return OnnxRunner(path)
+
+
+class OnnxCascade:
+    """Two sessions in turn: a detector, then a landmark model on each crop the task's plan cuts from the
+    detector's output (``plan.first`` and ``plan.crops``; see tasks.blaze). Only runs; decides nothing."""
+
+    def __init__(self, detector: Path, landmark: Path):
+        self.detector = OnnxRunner(detector)
+        self.landmark = OnnxRunner(landmark)
+
+    def __call__(self, plan: Any) -> tuple[dict[str, np.ndarray], list[tuple[Any, dict[str, np.ndarray]]]]:
+        first = self.detector(plan.first)
+        return first, [(roi, self.landmark(blob)) for blob, roi in plan.crops(first)]
+
+
+def load_cascade(spec: ModelSpec, path: Path | None) -> OnnxCascade:
+    """The main file is the detector; the landmark model is the entry's first extra file, fetched beside it
+    (same repo, same revision)."""
+    if path is None:
+        raise RuntimeError(f"{spec.id}: model file not found")
+    from zoo.hub import sibling
+
+    extra = getattr(spec.source, "extra_files", ())
+    if not extra:
+        raise RuntimeError(f"{spec.id}: a cascade needs its landmark model as an extra file")
+    return OnnxCascade(path, sibling(path, spec.source.filename, extra[0]))
