@@ -35,7 +35,7 @@ TEXT_EVERY = 2.0
 BYO_HINTS = {
     "face": "object-detection with a 'face' label",
     "hands": "none yet: no Hub detector gives the 21 landmarks",
-    "pose": "none yet: keypoint-detection models need a person detector first",
+    "pose": "keypoint-detection, top-down (ViTPose): it reads the people RT-DETR finds",
     "gesture": "image-classification: each hand crop is classified",
     "segmentation": "image-segmentation, semantic",
 }
