@@ -109,3 +109,21 @@ def test_rate_meter_counts_frames_per_second():
         m.tick(100.0 + i * 0.1)
     assert m.rate(103.0) == pytest.approx(10.0, rel=0.01)
     assert m.rate(110.0) == 0.0
+
+
+def test_streamed_frames_travel_inline_and_still_images_as_files(grace):
+    import base64
+
+    import cv2
+
+    from tasks.ui import Inline, LiveImage
+
+    out = LiveImage(format="jpeg")
+    inline = out.postprocess(Inline(grace))
+    assert inline.path is None and inline.url.startswith("data:image/jpeg;base64,")
+    raw = np.frombuffer(base64.b64decode(inline.url.split(",", 1)[1]), np.uint8)
+    back = cv2.cvtColor(cv2.imdecode(raw, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert back.shape == grace.shape and np.abs(back.astype(int) - grace).mean() < 8
+    as_file = out.postprocess(grace)
+    assert as_file.path and as_file.path.endswith((".jpeg", ".jpg"))
+    assert out.get_block_name() == "image"

@@ -1,0 +1,372 @@
+"""The tab every task shares: A/B pickers with their controls, live webcam, image, video, readouts.
+
+Written once; each task module only supplies its TaskDef.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from tasks import TASKS
+from tasks.base import TaskDef
+from tasks.draw import stamp
+from tasks.live import SideOutput, StreamSession, predict_pair, user_message
+from tasks.video import MAX_VIDEO_SECONDS, process_video
+from zoo import byo, hub, stats
+from zoo.hub_registry import UNAVAILABLE
+from zoo.cache import MODELS
+from zoo.registry import all_specs
+from zoo.images import sample_image_path
+
+log = logging.getLogger(__name__)
+
+STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while the previous frame is in flight
+# While streaming, every page update other than the two pictures costs the browser a re-layout, which on a
+# small machine costs frames. The latency and rate ride on the pictures themselves (tasks.draw.stamp); the
+# text readouts, the agreement and the JSON refresh at most this often (seconds).
+JSON_EVERY = 3.0
+TEXT_EVERY = 2.0
+BYO_HINTS = {
+    "face": "object-detection with a 'face' label",
+    "hands": "none yet: no Hub detector gives the 21 landmarks",
+    "pose": "keypoint-detection, top-down (ViTPose): it reads the people RT-DETR finds",
+    "gesture": "image-classification: each hand crop is classified",
+    "segmentation": "image-segmentation, semantic",
+}
+PREFERRED = {
+    "face": ("face/blazeface-short", "face/facemesh"),
+    "hands": ("hands/mediapipe-lite", "hands/mediapipe-full"),
+    "pose": ("pose/blazepose-lite", "pose/blazepose-full"),
+    "gesture": ("gesture/rules-lite", "gesture/rules-full"),
+    "segmentation": ("segmentation/selfie-general", "segmentation/selfie-landscape"),
+}
+
+
+def _teach_panel(*args):
+    from tasks.gesture_ui import build_teach_panel
+
+    return build_teach_panel(*args)
+
+
+# Panels that only one task has, by task name (the gesture tab's Teach panel).
+EXTRA_PANELS = {"gesture": _teach_panel}
+
+
+def model_choices(task: str) -> list[tuple[str, str]]:
+    out = []
+    for spec in all_specs(task):
+        where = "offline" if spec.offline_available() else ("Hub, not cached" if not spec.bundled else "not installed")
+        out.append((f"{spec.name} [{spec.id}] ({where})", spec.id))
+    return out
+
+
+def default_pair(task: str) -> tuple[str, str]:
+    offline = [s.id for s in all_specs(task) if s.offline_available()]
+    picks = [m for m in PREFERRED.get(task, ()) if m in offline]
+    picks += [m for m in offline if m not in picks]
+    picks += [s.id for s in all_specs(task) if s.id not in picks]
+    return picks[0], picks[1] if len(picks) > 1 else picks[0]
+
+
+def example_images() -> list[str]:
+    """Real photos that installed packages ship; found at run time, never copied into the repo."""
+    candidates = [sample_image_path(), Path(gr.__file__).parent / "media_assets" / "images" / "bus.png"]
+    return [str(p) for p in candidates if p.is_file()]
+
+
+def readout(side: str, model_id: str, out: SideOutput | None, rate: float | None = None,
+            loading: bool = False) -> str:
+    head = f"**{side}** · `{model_id}`"
+    if loading:
+        return f"{head} · loading the model (first use)…"
+    if out is None:
+        return f"{head} · waiting for a frame"
+    if out.error:
+        return f"{head} · ⚠️ {out.error}"
+    parts = [f"{out.prediction.latency_ms:.1f} ms model latency"]
+    if rate is not None:
+        parts.append(f"{rate:.1f} fps processed")
+    return f"{head} · " + " · ".join(parts)
+
+
+def agreement_text(agreement: dict[str, Any] | None) -> str:
+    if not agreement:
+        return "**Agreement of A and B:** —"
+    return f"**Agreement of A and B: {agreement['score']:.0%}** — {agreement['summary']}"
+
+
+def compact(pred_json: dict[str, Any]) -> dict[str, Any]:
+    """A streamed result without dense meshes (hundreds of points a face): the page has frames to draw."""
+    result = pred_json.get("result", {})
+    for items in result.values():
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and "landmarks" in item:
+                    item["landmarks"] = f"{len(item['landmarks'])} points (in the image API's result)"
+    return pred_json
+
+
+def _controls(values: list[Any], task: TaskDef) -> dict[str, Any]:
+    return {c.name: v for c, v in zip(task.controls, values)}
+
+
+def _split(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
+    n = len(task.controls)
+    return {"a": _controls(list(values[:n]), task), "b": _controls(list(values[n:2 * n]), task)}
+
+
+def build_task_tab(task_name: str) -> None:
+    """Build one task's tab inside the current Blocks."""
+    task = TASKS[task_name]
+    choices = model_choices(task_name)
+    a0, b0 = default_pair(task_name)
+    with gr.Tab(task.title, id=task_name):
+        gr.Markdown(task.description)
+        pickers, sliders = {}, {}
+        with gr.Row():
+            for side, default in (("a", a0), ("b", b0)):
+                with gr.Column():
+                    pickers[side] = gr.Dropdown(choices, value=default, label=f"Model {side.upper()}", allow_custom_value=True,
+                                                elem_id=f"{task_name}-model-{side}")
+                    with gr.Accordion(f"Model {side.upper()} settings", open=False):
+                        sliders[side] = [gr.Slider(c.minimum, c.maximum, value=c.value, step=c.step, label=c.label)
+                                         for c in task.controls]
+        # Three columns: the input as you see it, A, B. Keeping each picture about a third of the page wide
+        # also keeps the browser's per-frame drawing small, which matters on a small machine.
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                with gr.Tabs():
+                    with gr.Tab("Live webcam"):
+                        cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam (mirrored)",
+                                       webcam_options=gr.WebcamOptions(
+                                           mirror=True, constraints={"video": {"width": {"ideal": 640},
+                                                                              "height": {"ideal": 480}}}),
+                                       elem_id=f"{task_name}-cam")
+                    with gr.Tab("Image"):
+                        still = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Image",
+                                         elem_id=f"{task_name}-image")
+                        run_btn = gr.Button("Run A and B", variant="primary")
+                        examples = example_images()
+                        if examples:
+                            gr.Examples(examples=[[p] for p in examples], inputs=[still], label="Examples")
+                    with gr.Tab("Video file"):
+                        video_in = gr.Video(sources=["upload"],
+                                            label=f"Video (the first {MAX_VIDEO_SECONDS} s are used)")
+                        video_btn = gr.Button("Process video", variant="primary")
+            with gr.Column(scale=1, min_width=280):
+                out_a = LiveImage(label="A", format="jpeg", interactive=False, streaming=True,
+                                 elem_id=f"{task_name}-out-a")
+                rd_a = gr.Markdown(readout("A", a0, None), elem_id=f"{task_name}-readout-a")
+            with gr.Column(scale=1, min_width=280):
+                out_b = LiveImage(label="B", format="jpeg", interactive=False, streaming=True,
+                                 elem_id=f"{task_name}-out-b")
+                rd_b = gr.Markdown(readout("B", b0, None), elem_id=f"{task_name}-readout-b")
+        agree = gr.Markdown(agreement_text(None), elem_id=f"{task_name}-agreement")
+        with gr.Accordion("A over B (still image)", open=False):
+            slider = gr.ImageSlider(label="A | B", type="numpy", interactive=False)
+        with gr.Accordion("Video result", open=False):
+            video_out = gr.Video(label="A | B, side by side", interactive=False)
+            plot = gr.LinePlot(x="frame", y="latency_ms", color="model", label="Model latency per frame (ms)")
+        results = gr.JSON(label="Results (A, B, agreement)", elem_id=f"{task_name}-results")
+        with gr.Accordion("Add a model from the Hub", open=False):
+            gr.Markdown(f"A Hugging Face model id (owner/name) whose card fits this tab "
+                        f"({BYO_HINTS[task_name]}). Safetensors weights only, no custom code, "
+                        f"at most {hub.max_download_bytes() // 2**20} MiB. It joins both pickers for this session.")
+            with gr.Row():
+                repo_box = gr.Textbox(label="Hub model id", placeholder="owner/name", elem_id=f"{task_name}-byo-id")
+                rev_box = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit hash")
+                add_btn = gr.Button("Add", variant="secondary")
+            add_status = gr.Markdown(elem_id=f"{task_name}-byo-status")
+        session = gr.State(None)
+        added = gr.State([])
+
+        ctl_inputs = sliders["a"] + sliders["b"]
+
+        def on_frame(frame, model_a, model_b, *rest):
+            *values, state = rest
+            if frame is None:
+                return (gr.skip(),) * 6 + (state,)
+            if state is None:
+                state = StreamSession(task_name)
+            try:
+                up = state.submit(frame, {"a": model_a, "b": model_b}, _split(task, tuple(values)))
+            except Exception as exc:  # noqa: BLE001
+                msg = user_message(exc)
+                return (gr.skip(), gr.skip(), f"⚠️ {msg}", gr.skip(), gr.skip(), gr.skip(), state)
+            now = time.monotonic()
+            payload = gr.skip()
+            texts = (gr.skip(),) * 3
+            if (up.a or up.b) and now - state.json_at >= JSON_EVERY:
+                state.json_at = now
+                sa, sb = state.sides["a"].last, state.sides["b"].last
+                payload = {"a": compact(sa.prediction.to_json()) if sa and sa.prediction else None,
+                           "b": compact(sb.prediction.to_json()) if sb and sb.prediction else None,
+                           "agreement": state.agreement or {}}
+            errors = any(o is not None and o.error for o in (up.a, up.b))
+            if errors or up.loading_a or up.loading_b or now - state.text_at >= TEXT_EVERY:
+                state.text_at = now
+                sa, sb = state.sides["a"].last, state.sides["b"].last
+                texts = (readout("A", model_a, sa if state.sides["a"].model_id == model_a else None,
+                                 up.rate_a, up.loading_a),
+                         readout("B", model_b, sb if state.sides["b"].model_id == model_b else None,
+                                 up.rate_b, up.loading_b),
+                         agreement_text(state.agreement))
+            return (
+                _stamped(up.a, up.rate_a),
+                _stamped(up.b, up.rate_b),
+                *texts,
+                payload,
+                state,
+            )
+
+        cam.stream(on_frame, inputs=[cam, pickers["a"], pickers["b"], *ctl_inputs, session],
+                   outputs=[out_a, out_b, rd_a, rd_b, agree, results, session], stream_every=STREAM_EVERY,
+                   concurrency_limit=8, show_progress="hidden", api_visibility="private")
+
+        def on_image(image, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
+            try:
+                for mid in {model_a, model_b}:
+                    if not MODELS.is_loaded(mid):
+                        progress(0.0, desc=f"loading {mid} (first use)…")
+                a, b, payload = predict_pair(task_name, image, model_a, model_b, _split(task, values))
+            except Exception as exc:  # noqa: BLE001
+                raise gr.Error(user_message(exc), print_exception=False) from None
+            if a.error and b.error:
+                raise gr.Error(f"A: {a.error} · B: {b.error}", print_exception=False)
+            return a.annotated, b.annotated, payload
+
+        def after_image(img_a, img_b, payload, model_a, model_b):
+            if not payload:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            def side(key, mid):
+                p = payload.get(key) or {}
+                if "error" in p:
+                    return f"**{key.upper()}** · `{mid}` · ⚠️ {p['error']}"
+                return f"**{key.upper()}** · `{mid}` · {p.get('latency_ms', 0):.1f} ms model latency"
+            pair = (img_a, img_b) if img_a is not None and img_b is not None else None
+            return pair, side("a", model_a), side("b", model_b), agreement_text(payload.get("agreement"))
+
+        run_btn.click(on_image, inputs=[still, pickers["a"], pickers["b"], *ctl_inputs],
+                      outputs=[out_a, out_b, results], api_name=task_name, concurrency_limit=4
+                      ).then(after_image, inputs=[out_a, out_b, results, pickers["a"], pickers["b"]],
+                             outputs=[slider, rd_a, rd_b, agree], api_visibility="private")
+
+        def on_video(path, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
+            if not path:
+                raise gr.Error("no video: upload one first", print_exception=False)
+            try:
+                rep = process_video(task_name, path, model_a, model_b, _split(task, values),
+                                    progress=lambda f, d: progress(f, desc=d))
+            except Exception as exc:  # noqa: BLE001
+                raise gr.Error(user_message(exc), print_exception=False) from None
+            rows = [{"frame": i, "latency_ms": v, "model": f"{key.upper()}: {mid}"}
+                    for key, mid in (("a", model_a), ("b", model_b)) for i, v in enumerate(rep.latency[key])]
+            if rep.errors:
+                gr.Warning(" · ".join(rep.errors))
+            summary = {"frames": rep.frames, "fps": rep.fps,
+                       "a": {"model": model_a, "p50_ms": _p50(rep.latency["a"])},
+                       "b": {"model": model_b, "p50_ms": _p50(rep.latency["b"])}}
+            return rep.path, pd.DataFrame(rows), summary
+
+        video_btn.click(on_video, inputs=[video_in, pickers["a"], pickers["b"], *ctl_inputs],
+                        outputs=[video_out, plot, results], concurrency_limit=2, api_visibility="private")
+
+        def on_add(repo_id, revision, extra):
+            model_id = f"{(repo_id or '').strip()}@{revision.strip()}" if (revision or "").strip() else (repo_id or "")
+            try:
+                spec = byo.inspect(model_id, task=task_name)
+            except Exception as exc:  # noqa: BLE001
+                return gr.skip(), gr.skip(), f"⚠️ {user_message(exc)}", extra
+            extra = [e for e in extra if e[1] != spec.id] + [(f"{spec.name} [{spec.id}] (Hub)", spec.id)]
+            choices = model_choices(task_name) + extra
+            msg = (f"✅ Added `{spec.id}` (revision `{spec.source.revision[:12]}`). Pick it as A or B; it is "
+                   "downloaded on first use.")
+            return gr.update(choices=choices), gr.update(choices=choices), msg, extra
+
+        add_btn.click(on_add, inputs=[repo_box, rev_box, added], outputs=[pickers["a"], pickers["b"], add_status, added],
+                      api_visibility="private")
+
+        panel = EXTRA_PANELS.get(task_name)
+        if panel is not None:
+            panel(pickers, added, lambda: model_choices(task_name), session)
+
+        for side, rd in (("A", rd_a), ("B", rd_b)):
+            pickers[side.lower()].change(lambda m, s=side: readout(s, m, None), inputs=[pickers[side.lower()]],
+                                         outputs=[rd], api_visibility="private", show_progress="hidden")
+
+from gradio.events import Dependency
+
+class LiveImage(gr.Image):
+    """An output picture that, for streamed frames (:class:`Inline`), travels inside the event's message as a
+    JPEG data URL instead of as a file the browser fetches from the server afterwards. That second request
+    per picture halved the displayed frame rate on a small machine (6.7 -> 13.1 fps, face tab). Everything
+    else (still images, the API) gets an ordinary file, as from gr.Image."""
+
+    def get_block_name(self) -> str:
+        return "image"  # the front end is gr.Image's
+
+    def postprocess(self, value):
+        if isinstance(value, Inline):
+            import base64
+
+            import cv2
+            from gradio.data_classes import ImageData
+
+            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(value.rgb, cv2.COLOR_RGB2BGR),
+                                   [cv2.IMWRITE_JPEG_QUALITY, 85])
+            if ok:
+                return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii"),
+                                 orig_name="frame.jpg")
+            value = value.rgb
+        return super().postprocess(value)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def _stamped(out: SideOutput | None, rate: float):
+    """A fresh annotated frame with its latency and live rate written on it; gr.skip() when none."""
+    if out is None or out.annotated is None:
+        return gr.skip()
+    import os
+    from zoo.images import fit_within
+    img, _ = fit_within(out.annotated, int(os.environ.get("OUTMAX", "640")))
+    return stamp(img, f"{out.prediction.latency_ms:.1f} ms  {rate:.1f} fps")
+
+
+def _p50(values: list[float]) -> float | None:
+    arr = np.array([v for v in values if np.isfinite(v)])
+    return round(float(np.median(arr)), 2) if arr.size else None
+
+
+def zoo_table() -> pd.DataFrame:
+    rows = []
+    for spec in all_specs():
+        row = spec.to_row()
+        rows.append({
+            "task": row["task"], "model": row["id"], "name": row["name"], "runtime": row["runtime"],
+            "source": row["source"], "licence": row["license"], "reference": row["reference"],
+            "offline now": "yes" if row["offline"] else "no",
+            "latency here (ms)": stats.latency_text(spec.id),
+            "note": row["note"],
+        })
+    return pd.DataFrame(rows)
+
+
+def build_zoo_tab() -> None:
+    with gr.Tab("Zoo", id="zoo"):
+        gr.Markdown("Every model the playground knows. *Offline now*: runs without the network on this "
+                    "machine. *Latency here*: median model latency measured on this machine (this app's runs, "
+                    "or `python -m zoo bench`).")
+        table = gr.Dataframe(zoo_table(), interactive=False, wrap=True, elem_id="zoo-table")
+        gr.Button("Refresh").click(zoo_table, outputs=[table], api_visibility="private")
+        gr.Markdown("**Named by the brief, not in the zoo:**\n" + "\n".join(
+            f"- {name} ({task}): {why}." for task, name, why in UNAVAILABLE))
