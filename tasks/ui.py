@@ -193,13 +193,16 @@ def build_task_tab(task_name: str) -> None:
             *values, state = rest
             if frame is None:
                 return (gr.skip(),) * 6 + (state,)
-            if state is None:
+            created = state is None
+            if created:
                 state = StreamSession(task_name)
+            # the session is changed in place; sending it back only when new spares a state update a frame
+            state_out = state if created else gr.skip()
             try:
                 up = state.submit(frame, {"a": model_a, "b": model_b}, _split(task, tuple(values)))
             except Exception as exc:  # noqa: BLE001
                 msg = user_message(exc)
-                return (gr.skip(), gr.skip(), f"⚠️ {msg}", gr.skip(), gr.skip(), gr.skip(), state)
+                return (gr.skip(), gr.skip(), f"⚠️ {msg}", gr.skip(), gr.skip(), gr.skip(), state_out)
             now = time.monotonic()
             payload = gr.skip()
             texts = (gr.skip(),) * 3
@@ -223,7 +226,7 @@ def build_task_tab(task_name: str) -> None:
                 _stamped(up.b, up.rate_b),
                 *texts,
                 payload,
-                state,
+                state_out,
             )
 
         cam.stream(on_frame, inputs=[cam, pickers["a"], pickers["b"], *ctl_inputs, session],
