@@ -34,9 +34,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         _print_json(rows)
         return 0
     w = max((len(r["id"]) for r in rows), default=2)
-    print(f"{'id':<{w}}  {'task':<12} {'runtime':<15} {'offline':<8} source")
+    rw = max((len(r["runtime"]) for r in rows), default=7)
+    print(f"{'id':<{w}}  {'task':<12} {'runtime':<{rw}}  {'offline':<8} source")
     for r in rows:
-        print(f"{r['id']:<{w}}  {r['task']:<12} {r['runtime']:<15} {'yes' if r['offline'] else 'no':<8} {r['source']}")
+        print(f"{r['id']:<{w}}  {r['task']:<12} {r['runtime']:<{rw}}  {'yes' if r['offline'] else 'no':<8} {r['source']}")
     return 0
 
 
