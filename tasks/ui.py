@@ -23,7 +23,7 @@ from zoo import byo, hub, stats
 from zoo.hub_registry import UNAVAILABLE
 from zoo.cache import MODELS
 from zoo.registry import all_specs
-from zoo.images import sample_image_path
+from zoo.images import fit_within, sample_image_path
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,10 @@ STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while th
 # small machine costs frames. The latency and rate ride on the pictures themselves (tasks.draw.stamp); the
 # text readouts, the agreement and the JSON refresh at most this often (seconds).
 JSON_EVERY = 3.0
+# Streamed pictures are sent at most this wide: each sits in a third of the page, and every extra pixel is
+# decoded by the browser 10-15 times a second (640x480 -> 480x360 was worth about a frame per second here).
+LIVE_MAX_SIDE = 480
+LIVE_JPEG_QUALITY = 80
 TEXT_EVERY = 2.0
 BYO_HINTS = {
     "face": "object-detection with a 'face' label",
@@ -329,7 +333,7 @@ class LiveImage(gr.Image):
             from gradio.data_classes import ImageData
 
             ok, buf = cv2.imencode(".jpg", cv2.cvtColor(value.rgb, cv2.COLOR_RGB2BGR),
-                                   [cv2.IMWRITE_JPEG_QUALITY, 85])
+                                   [cv2.IMWRITE_JPEG_QUALITY, LIVE_JPEG_QUALITY])
             if ok:
                 return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii"),
                                  orig_name="frame.jpg")
@@ -341,7 +345,8 @@ def _stamped(out: SideOutput | None, rate: float):
     """A fresh annotated frame with its latency and live rate written on it; gr.skip() when none."""
     if out is None or out.annotated is None:
         return gr.skip()
-    return Inline(stamp(out.annotated, f"{out.prediction.latency_ms:.1f} ms  {rate:.1f} fps"))
+    shown, _ = fit_within(out.annotated, LIVE_MAX_SIDE)
+    return Inline(stamp(shown, f"{out.prediction.latency_ms:.1f} ms  {rate:.1f} fps"))
 
 
 def _p50(values: list[float]) -> float | None:

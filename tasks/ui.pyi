@@ -319,7 +319,7 @@ class LiveImage(gr.Image):
             from gradio.data_classes import ImageData
 
             ok, buf = cv2.imencode(".jpg", cv2.cvtColor(value.rgb, cv2.COLOR_RGB2BGR),
-                                   [cv2.IMWRITE_JPEG_QUALITY, 85])
+                                   [cv2.IMWRITE_JPEG_QUALITY, LIVE_JPEG_QUALITY])
             if ok:
                 return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii"),
                                  orig_name="frame.jpg")
