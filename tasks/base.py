@@ -31,11 +31,18 @@ def check_score(score: float, what: str = "score") -> float:
 
 
 def check_points(points: Sequence[Sequence[float]], dims: int, what: str) -> tuple[tuple[float, ...], ...]:
-    out = tuple(tuple(float(v) for v in p) for p in points)
-    for p in out:
-        if len(p) != dims or not all(math.isfinite(v) for v in p):
-            raise ValueError(f"{what}: each point needs {dims} finite numbers, got {p}")
-    return out
+    if len(points) == 0:
+        return ()
+    # One array check instead of a Python loop: a face mesh has 478 points and is re-checked whenever its
+    # result is tracked or mirrored, on every live frame.
+    try:
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.ndim != 2 or arr.shape[1] != dims or not np.isfinite(arr).all():
+        bad = next((p for p in points if len(p) != dims or not all(math.isfinite(float(v)) for v in p)), points)
+        raise ValueError(f"{what}: each point needs {dims} finite numbers, got {bad}")
+    return tuple(map(tuple, arr.tolist()))
 
 
 def box_of(points: np.ndarray, width: int, height: int) -> Box:

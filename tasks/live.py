@@ -137,20 +137,41 @@ class Update:
 
 
 class StreamSession:
-    """One browser session's live stream: its trackers, its in-flight work, its rates.
+    """One browser session's live stream: its trackers, its in-flight work, its rates, and the models and
+    controls it runs with (set by the pickers as they change, so frames need not carry them).
 
     Latest frame wins: a side still busy with an older frame skips the new one, so nothing queues
     and the lag stays bounded; the faster side is not held back by the slower one.
     """
 
-    def __init__(self, task: str):
+    def __init__(self, task: str, models: Mapping[str, str] | None = None,
+                 controls: Mapping[str, Mapping[str, Any]] | None = None):
         self.task = TASKS[task]
         self.sides = {"a": Side(), "b": Side()}
         self.lock = threading.Lock()
         self.seq = 0
+        self.models: dict[str, str] = dict(models or {})
+        self.controls: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (controls or {"a": {}, "b": {}}).items()}
         self.agreement: dict[str, Any] | None = None
-        self.json_at = self.text_at = 0.0  # when the display last got the JSON / the readouts
+        self.loading = {"a": False, "b": False}  # a side waiting for its model's first load
+        self.error: str | None = None  # a frame that could not be read
+        self.frame_at = 0.0  # when the last frame came in (monotonic)
+        self.json_at = 0.0  # when the display last got the JSON
+        self.ticking = False  # whether the page's readout timer runs
         self._latest: tuple[np.ndarray, bool] | None = None  # the newest frame, for the gesture lab's bursts
+
+    def __deepcopy__(self, memo) -> "StreamSession":
+        """Gradio copies a State's initial value for each browser session: each gets a fresh stream with
+        the same models and controls, never another session's trackers or frames."""
+        return StreamSession(self.task.name, self.models, self.controls)
+
+    def set_model(self, key: str, model_id: str) -> None:
+        with self.lock:
+            self.models[key] = model_id
+
+    def set_controls(self, controls: Mapping[str, Mapping[str, Any]]) -> None:
+        with self.lock:
+            self.controls = {k: dict(v) for k, v in controls.items()}
 
     def latest_camera_frame(self) -> np.ndarray | None:
         """The newest frame as the camera saw it (unmirrored), or None before the stream started."""
@@ -161,21 +182,33 @@ class StreamSession:
         frame, mirrored = latest
         return cv2.flip(frame, 1) if mirrored else frame.copy()
 
-    def submit(self, frame: np.ndarray, models: Mapping[str, str], controls: Mapping[str, Mapping[str, Any]],
+    def submit(self, frame: np.ndarray, models: Mapping[str, str] | None = None,
+               controls: Mapping[str, Mapping[str, Any]] | None = None,
                mirrored: bool = True, wait_s: float = 0.05, grace_s: float = 0.015) -> Update:
-        frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
+        """One incoming frame. ``models``/``controls``, when given, replace the session's own."""
+        self.frame_at = time.monotonic()
+        try:
+            frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
+        except ImageError as exc:
+            self.error = str(exc)
+            raise
+        self.error = None
+        if models is not None:
+            self.models.update(models)
+        if controls is not None:
+            self.set_controls(controls)
         loading = {}
         with self.lock:
             self._latest = (frame, mirrored)
             self.seq += 1
             for key, side in self.sides.items():
                 side.harvest()
-                model_id = models[key]
+                model_id = self.models[key]
                 loading[key] = not MODELS.is_loaded(model_id)
                 if side.future is None:
                     tracker = side.ensure_tracker(self.task, model_id)
-                    side.future = EXECUTOR.submit(run_side, self.task, model_id, frame, controls[key], tracker,
-                                                  mirrored, self.seq)
+                    side.future = EXECUTOR.submit(run_side, self.task, model_id, frame, self.controls.get(key, {}),
+                                                  tracker, mirrored, self.seq)
             pending = [s.future for s in self.sides.values() if s.future is not None]
         done, not_done = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
         if done and not_done:
@@ -209,9 +242,9 @@ class StreamSession:
                             agreement["frame"] = out.seq
                             self.agreement = agreement
                         break
+            self.loading = {k: loading[k] and fresh[k] is None for k in ("a", "b")}
             return Update(fresh["a"], fresh["b"], agreement, self.sides["a"].meter.rate(now),
-                          self.sides["b"].meter.rate(now), loading["a"] and fresh["a"] is None,
-                          loading["b"] and fresh["b"] is None)
+                          self.sides["b"].meter.rate(now), self.loading["a"], self.loading["b"])
 
 
 def agreement_json(task: TaskDef, a: Prediction, b: Prediction) -> dict[str, Any]:

@@ -28,15 +28,15 @@ from zoo.images import fit_within, sample_image_path
 log = logging.getLogger(__name__)
 
 STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while the previous frame is in flight
-# While streaming, every page update other than the two pictures costs the browser a re-layout, which on a
-# small machine costs frames. The latency and rate ride on the pictures themselves (tasks.draw.stamp); the
-# text readouts, the agreement and the JSON refresh at most this often (seconds).
+# While streaming, the latency and rate ride on the pictures themselves (tasks.draw.stamp); the text readouts
+# and the agreement refresh on a timer (seconds), the JSON less often, and the timer stops with the stream.
+READOUT_EVERY = 1.0
 JSON_EVERY = 3.0
+STREAM_IDLE_S = 5.0
 # Streamed pictures are sent at most this wide: each sits in a third of the page, and every extra pixel is
 # decoded by the browser 10-15 times a second (640x480 -> 480x360 was worth about a frame per second here).
 LIVE_MAX_SIDE = 480
 LIVE_JPEG_QUALITY = 80
-TEXT_EVERY = 2.0
 BYO_HINTS = {
     "face": "object-detection with a 'face' label",
     "hands": "none yet: no Hub detector gives the 21 landmarks",
@@ -98,6 +98,21 @@ def readout(side: str, model_id: str, out: SideOutput | None, rate: float | None
     if rate is not None:
         parts.append(f"{rate:.1f} fps processed")
     return f"{head} · " + " · ".join(parts)
+
+
+def live_readouts(state: StreamSession) -> tuple[str, str, str]:
+    """The A and B readouts and the agreement line for a live stream, from its session."""
+    out = []
+    for key in ("a", "b"):
+        side, model_id = state.sides[key], state.models.get(key, "")
+        last = side.last
+        if last is not None and (side.model_id != model_id or (last.prediction and last.prediction.model != model_id)):
+            last = None  # the picker has just changed: the new model's first frame is on its way
+        text = readout(key.upper(), model_id, last, side.meter.rate(), state.loading.get(key, False))
+        if state.error:
+            text += f" · ⚠️ {state.error}"
+        out.append(text)
+    return out[0], out[1], agreement_text(state.agreement)
 
 
 def agreement_text(agreement: dict[str, Any] | None) -> str:
@@ -188,54 +203,60 @@ def build_task_tab(task_name: str) -> None:
                 rev_box = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit hash")
                 add_btn = gr.Button("Add", variant="secondary")
             add_status = gr.Markdown(elem_id=f"{task_name}-byo-status")
-        session = gr.State(None)
+        defaults = {"a": {c.name: c.value for c in task.controls}, "b": {c.name: c.value for c in task.controls}}
+        # Each browser session gets its own copy (StreamSession.__deepcopy__): its trackers, rates, models.
+        session = gr.State(StreamSession(task_name, {"a": a0, "b": b0}, defaults))
         added = gr.State([])
+        ticker = gr.Timer(READOUT_EVERY, active=False)
 
         ctl_inputs = sliders["a"] + sliders["b"]
 
-        def on_frame(frame, model_a, model_b, *rest):
-            *values, state = rest
+        # A streamed frame carries only the picture: the models and controls live in the session (set by
+        # the pickers' and sliders' own events), and the readouts, agreement and JSON are refreshed by a
+        # timer. Every extra input or output of the stream costs the browser work on each frame; on this
+        # small machine the page's main thread is what limits the frame rate.
+        def on_frame(frame, state: StreamSession):
             if frame is None:
-                return (gr.skip(),) * 6 + (state,)
-            created = state is None
-            if created:
-                state = StreamSession(task_name)
-            # the session is changed in place; sending it back only when new spares a state update a frame
-            state_out = state if created else gr.skip()
+                return gr.skip(), gr.skip(), gr.skip()
             try:
-                up = state.submit(frame, {"a": model_a, "b": model_b}, _split(task, tuple(values)))
-            except Exception as exc:  # noqa: BLE001
-                msg = user_message(exc)
-                return (gr.skip(), gr.skip(), f"⚠️ {msg}", gr.skip(), gr.skip(), gr.skip(), state_out)
+                up = state.submit(frame)
+            except Exception as exc:  # noqa: BLE001 - shown by the readouts
+                state.error = user_message(exc)
+                return gr.skip(), gr.skip(), gr.skip()
+            start_ticker = gr.skip()
+            if not state.ticking:
+                state.ticking = True
+                start_ticker = gr.Timer(active=True)
+            return _stamped(up.a, up.rate_a), _stamped(up.b, up.rate_b), start_ticker
+
+        cam.stream(on_frame, inputs=[cam, session], outputs=[out_a, out_b, ticker], stream_every=STREAM_EVERY,
+                   concurrency_limit=8, show_progress="hidden", api_visibility="private")
+
+        def on_tick(state: StreamSession):
             now = time.monotonic()
+            texts = live_readouts(state)
             payload = gr.skip()
-            texts = (gr.skip(),) * 3
-            if (up.a or up.b) and now - state.json_at >= JSON_EVERY:
+            if now - state.json_at >= JSON_EVERY:
                 state.json_at = now
                 sa, sb = state.sides["a"].last, state.sides["b"].last
                 payload = {"a": compact(sa.prediction.to_json()) if sa and sa.prediction else None,
                            "b": compact(sb.prediction.to_json()) if sb and sb.prediction else None,
                            "agreement": state.agreement or {}}
-            errors = any(o is not None and o.error for o in (up.a, up.b))
-            if errors or up.loading_a or up.loading_b or now - state.text_at >= TEXT_EVERY:
-                state.text_at = now
-                sa, sb = state.sides["a"].last, state.sides["b"].last
-                texts = (readout("A", model_a, sa if state.sides["a"].model_id == model_a else None,
-                                 up.rate_a, up.loading_a),
-                         readout("B", model_b, sb if state.sides["b"].model_id == model_b else None,
-                                 up.rate_b, up.loading_b),
-                         agreement_text(state.agreement))
-            return (
-                _stamped(up.a, up.rate_a),
-                _stamped(up.b, up.rate_b),
-                *texts,
-                payload,
-                state_out,
-            )
+            stop = gr.skip()
+            if now - state.frame_at > STREAM_IDLE_S:  # the stream has stopped: so does the timer
+                state.ticking = False
+                stop = gr.Timer(active=False)
+            return (*texts, payload, stop)
 
-        cam.stream(on_frame, inputs=[cam, pickers["a"], pickers["b"], *ctl_inputs, session],
-                   outputs=[out_a, out_b, rd_a, rd_b, agree, results, session], stream_every=STREAM_EVERY,
-                   concurrency_limit=8, show_progress="hidden", api_visibility="private")
+        ticker.tick(on_tick, inputs=[session], outputs=[rd_a, rd_b, agree, results, ticker],
+                    show_progress="hidden", concurrency_limit=None, api_visibility="private")
+
+        def on_controls(state: StreamSession, *values):
+            state.set_controls(_split(task, values))
+
+        for sl in ctl_inputs:
+            sl.change(on_controls, inputs=[session, *ctl_inputs], outputs=None, show_progress="hidden",
+                      concurrency_limit=None, api_visibility="private")
 
         def on_image(image, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
             try:
@@ -304,9 +325,14 @@ def build_task_tab(task_name: str) -> None:
         if panel is not None:
             panel(pickers, added, lambda: model_choices(task_name), session)
 
+        def on_pick(model_id, state: StreamSession, side: str):
+            state.set_model(side.lower(), model_id)
+            return readout(side, model_id, None)
+
         for side, rd in (("A", rd_a), ("B", rd_b)):
-            pickers[side.lower()].change(lambda m, s=side: readout(s, m, None), inputs=[pickers[side.lower()]],
-                                         outputs=[rd], api_visibility="private", show_progress="hidden")
+            pickers[side.lower()].change(lambda m, st, s=side: on_pick(m, st, s), inputs=[pickers[side.lower()], session],
+                                         outputs=[rd], api_visibility="private", show_progress="hidden",
+                                         concurrency_limit=None)
 
 
 @dataclass(frozen=True)

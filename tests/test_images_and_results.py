@@ -90,6 +90,15 @@ def test_results_validate_on_construction():
         Person(box=(0, 0, 1, 1), score=0.5, keypoints=(Keypoint("nose", 0, 0, 0.5),) * 2)
     with pytest.raises(ValueError):
         SegmentationResult(np.full((2, 2), 3), ("background", "person"))
+    with pytest.raises(ValueError, match="2 finite numbers"):
+        Face(box=(0, 0, 5, 5), score=0.5, keypoints=((1, 2), (3, float("inf"))))
+    with pytest.raises(ValueError, match="3 finite numbers"):
+        Face(box=(0, 0, 5, 5), score=0.5, landmarks=((1, 2, 3), (4, 5)))
+    with pytest.raises(ValueError, match="2 finite numbers"):
+        Face(box=(0, 0, 5, 5), score=0.5, keypoints=((1, 2, 3),))
+    mesh = np.arange(12, dtype=np.float32).reshape(4, 3)
+    face = Face(box=(0, 0, 5, 5), score=0.5, landmarks=tuple(map(tuple, mesh)))
+    assert face.landmarks[3] == (9.0, 10.0, 11.0) and type(face.landmarks[3][0]) is float
 
 
 def test_empty_results_are_values_not_none():

@@ -87,6 +87,46 @@ def test_switching_a_model_mid_stream_takes_effect(frames):
     assert seen and seen[-1] == "face/blazeface-full", seen
 
 
+def test_each_browser_session_gets_a_fresh_copy_of_the_stream_state(frames):
+    """The tab's gr.State holds a StreamSession; Gradio deep-copies it for each browser session."""
+    import copy
+
+    template = StreamSession("face", MODELS, CONTROLS)
+    s1, s2 = copy.deepcopy(template), copy.deepcopy(template)
+    assert s1 is not s2 and s1.models == MODELS and s1.controls == CONTROLS
+    outs, _ = _drain(s1, frames[0], None, None)  # frames carry no models: the session's own are used
+    assert outs["a"].prediction.model == MODELS["a"] and outs["b"].prediction.model == MODELS["b"]
+    s1.set_model("b", "face/blazeface-full")
+    assert s2.models["b"] == MODELS["b"] and template.models["b"] == MODELS["b"]
+    assert s2.sides["a"].last is None and s2.sides["a"].tracker is None
+
+
+def test_pickers_and_sliders_reach_the_stream_through_the_session(frames):
+    from tasks.ui import live_readouts
+
+    session = StreamSession("face", MODELS, CONTROLS)
+    _drain(session, frames[0], None, None)
+    ra, rb, agreement = live_readouts(session)
+    assert "ms model latency" in ra and "face/blazeface-short" in ra and "face/facemesh" in rb
+    assert "Agreement of A and B:" in agreement
+    session.set_model("b", "face/blazeface-full")
+    session.set_controls({"a": {"min_score": 0.99, "max_results": 5}, "b": CONTROLS["b"]})
+    _, rb = live_readouts(session)[:2]
+    assert "face/blazeface-full" in rb and "ms model latency" not in rb  # the old model's figures are gone
+    seen_b, faces_a = None, None
+    for i in range(60):
+        up = session.submit(frames[1 + i % 5], wait_s=1.0)
+        if up.b and up.b.prediction:
+            seen_b = up.b.prediction.model
+        if up.a and up.a.prediction and i > 2:
+            faces_a = len(up.a.prediction.result.faces)
+        if seen_b == "face/blazeface-full" and faces_a is not None:
+            break
+    assert seen_b == "face/blazeface-full"
+    assert faces_a == 0  # a 0.99 threshold leaves BlazeFace nothing on this frame
+    assert "face/blazeface-full" in live_readouts(session)[1]
+
+
 def test_a_broken_model_on_one_side_does_not_stop_the_other(frames):
     session = StreamSession("face")
     outs, _ = _drain(session, frames[0], {"a": "face/blazeface-short", "b": "face/nope"})

@@ -130,7 +130,10 @@ def fit_within(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
         return rgb, 1.0
     import cv2
 
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    # Area averaging where it matters (shrinking by half or more); bilinear otherwise, which is several
+    # times cheaper for the mild shrinks of live frames (640 -> 480: 1.5 ms -> 0.3 ms here, more under load).
+    interpolation = cv2.INTER_AREA if scale <= 0.5 else cv2.INTER_LINEAR
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
     return small, scale
 
 
