@@ -10,7 +10,7 @@ import logging
 import gradio as gr
 
 from tasks import TASKS
-from tasks.ui import build_task_tab, build_zoo_tab
+from tasks.ui import MIRRORED_PREVIEW_CSS, build_task_tab, build_zoo_tab
 
 TITLE = "Vision playground: two models, side by side"
 INTRO = (
@@ -27,6 +27,11 @@ with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         build_zoo_tab()
 
 
+def launch(**kwargs):
+    """Queue and launch the playground (the server, the tests and the benchmark all start it here)."""
+    return demo.queue(default_concurrency_limit=4).launch(css=MIRRORED_PREVIEW_CSS, **kwargs)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=TITLE)
     p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port, share=args.share)
+    launch(server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

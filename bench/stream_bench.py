@@ -146,8 +146,7 @@ def run(tasks: list[str], seconds: float, size: tuple[int, int]) -> list[dict]:
     from tests.conftest import free_port
 
     port = free_port()
-    app.demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port,
-                                                       prevent_thread_lock=True, quiet=True)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         y4m = make_y4m(Path(tmp) / "cam.y4m", size[0], size[1], fps=CAM_FPS, seconds=CAM_SECONDS)

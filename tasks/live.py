@@ -10,7 +10,7 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import cv2
 import numpy as np
@@ -57,20 +57,22 @@ class SideOutput:
 
 
 def run_side(task: TaskDef, model_id: str, frame: np.ndarray, controls: Mapping[str, Any],
-             tracker: StreamTracker | None = None, mirrored: bool = False, seq: int = 0) -> SideOutput:
-    """One model on one frame: predict, track, draw. ``mirrored`` frames (a selfie preview) are
-    unmirrored for the model, and its result mirrored back to draw on the frame as shown."""
+             tracker: StreamTracker | None = None, mirror_display: bool = False, seq: int = 0,
+             progress: Callable[[float, str], None] | None = None) -> SideOutput:
+    """One model on one frame: predict, track, draw. With ``mirror_display`` (a selfie preview) the model
+    sees the camera's frame as it is, and its result is mirrored to draw on the mirrored picture the user
+    sees; the result's coordinates are then those of that picture."""
     pred_kw, draw_kw = split_controls(controls)
     try:
-        seen = cv2.flip(frame, 1) if mirrored else frame
-        pred = predict(model_id, seen, **pred_kw)
+        pred = predict(model_id, frame, progress=progress, **pred_kw)
         result = pred.result
         if tracker is not None:
             result = tracker.update(result)
-        if mirrored:
-            result = result.flipped(frame.shape[1])
+        shown = frame
+        if mirror_display:
+            result, shown = result.flipped(frame.shape[1]), cv2.flip(frame, 1)
         pred = Prediction(pred.model, result, pred.latency_ms)
-        return SideOutput(pred, task.annotate(frame, result, **draw_kw), seq=seq)
+        return SideOutput(pred, task.annotate(shown, result, **draw_kw), seq=seq)
     except Exception as exc:  # noqa: BLE001 - shown to the user as one sentence
         return SideOutput(None, None, user_message(exc), seq=seq)
 
@@ -154,11 +156,12 @@ class StreamSession:
         self.controls: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (controls or {"a": {}, "b": {}}).items()}
         self.agreement: dict[str, Any] | None = None
         self.loading = {"a": False, "b": False}  # a side waiting for its model's first load
+        self.load_note = {"a": "", "b": ""}  # how that load is going (a download's progress)
         self.error: str | None = None  # a frame that could not be read
         self.frame_at = 0.0  # when the last frame came in (monotonic)
         self.json_at = 0.0  # when the display last got the JSON
         self.ticking = False  # whether the page's readout timer runs
-        self._latest: tuple[np.ndarray, bool] | None = None  # the newest frame, for the gesture lab's bursts
+        self._latest: np.ndarray | None = None  # the newest camera frame, for the gesture lab's bursts
 
     def __deepcopy__(self, memo) -> "StreamSession":
         """Gradio copies a State's initial value for each browser session: each gets a fresh stream with
@@ -177,15 +180,14 @@ class StreamSession:
         """The newest frame as the camera saw it (unmirrored), or None before the stream started."""
         with self.lock:
             latest = self._latest
-        if latest is None:
-            return None
-        frame, mirrored = latest
-        return cv2.flip(frame, 1) if mirrored else frame.copy()
+        return None if latest is None else latest.copy()
 
     def submit(self, frame: np.ndarray, models: Mapping[str, str] | None = None,
                controls: Mapping[str, Mapping[str, Any]] | None = None,
-               mirrored: bool = True, wait_s: float = 0.05, grace_s: float = 0.015) -> Update:
-        """One incoming frame. ``models``/``controls``, when given, replace the session's own."""
+               mirror_display: bool = True, wait_s: float = 0.05, grace_s: float = 0.015) -> Update:
+        """One incoming camera frame (as the camera sees it: the page mirrors only its preview). The outputs
+        are drawn mirrored, like the preview, unless ``mirror_display`` is False. ``models``/``controls``,
+        when given, replace the session's own."""
         self.frame_at = time.monotonic()
         try:
             frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
@@ -199,7 +201,7 @@ class StreamSession:
             self.set_controls(controls)
         loading = {}
         with self.lock:
-            self._latest = (frame, mirrored)
+            self._latest = frame
             self.seq += 1
             for key, side in self.sides.items():
                 side.harvest()
@@ -207,8 +209,12 @@ class StreamSession:
                 loading[key] = not MODELS.is_loaded(model_id)
                 if side.future is None:
                     tracker = side.ensure_tracker(self.task, model_id)
+                    note = None
+                    if loading[key]:
+                        def note(fraction, text, key=key):
+                            self.load_note[key] = text
                     side.future = EXECUTOR.submit(run_side, self.task, model_id, frame, self.controls.get(key, {}),
-                                                  tracker, mirrored, self.seq)
+                                                  tracker, mirror_display, self.seq, note)
             pending = [s.future for s in self.sides.values() if s.future is not None]
         done, not_done = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
         if done and not_done:
@@ -253,9 +259,28 @@ def agreement_json(task: TaskDef, a: Prediction, b: Prediction) -> dict[str, Any
     return out
 
 
+def preload(model_ids: Iterable[str], progress: Callable[[float, str], None] | None = None) -> dict[str, str]:
+    """Load the models that are not loaded yet, here in the calling thread, so that a page's progress
+    tracker (gr.Progress with track_tqdm, which follows this thread) shows their downloads. Returns
+    {model id: the sentence} for those that could not be loaded; the others are in the cache."""
+    failed: dict[str, str] = {}
+    for model_id in dict.fromkeys(model_ids):
+        if MODELS.is_loaded(model_id):
+            continue
+        try:
+            if progress is not None:
+                progress(0.0, f"loading {model_id} (first use)…")
+            MODELS.get(get_spec(model_id), progress)
+        except Exception as exc:  # noqa: BLE001 - reported per side
+            failed[model_id] = user_message(exc)
+    return failed
+
+
 def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
-                 controls: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[SideOutput, SideOutput, dict]:
-    """A and B on one still image, concurrently. Raises ZooError/ImageError with a readable message."""
+                 controls: Mapping[str, Mapping[str, Any]] | None = None,
+                 progress: Callable[[float, str], None] | None = None) -> tuple[SideOutput, SideOutput, dict]:
+    """A and B on one still image, concurrently. Raises ZooError/ImageError with a readable message.
+    Models are loaded first (with ``progress``); one that cannot be loaded makes that side an error."""
     task = TASKS[task_name]
     if image is None:
         raise ImageError("no image: upload one, take a snapshot or pick an example")
@@ -265,9 +290,15 @@ def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
         if spec.task != task_name:
             raise ZooError(f"{mid} is a {spec.task} model, not a {task_name} model")
     controls = controls or {"a": {}, "b": {}}
-    fa = EXECUTOR.submit(run_side, task, model_a, rgb, controls.get("a", {}))
-    fb = EXECUTOR.submit(run_side, task, model_b, rgb, controls.get("b", {}))
-    a, b = fa.result(), fb.result()
+    failed = preload((model_a, model_b), progress)
+    outs = []
+    for key, mid in (("a", model_a), ("b", model_b)):
+        if mid in failed:
+            outs.append(None)
+        else:
+            outs.append(EXECUTOR.submit(run_side, task, mid, rgb, controls.get(key, {})))
+    a, b = (f.result() if f is not None else SideOutput(None, None, failed[mid])
+            for f, mid in zip(outs, (model_a, model_b)))
     payload: dict[str, Any] = {
         "a": a.prediction.to_json() if a.prediction else {"model": model_a, "error": a.error},
         "b": b.prediction.to_json() if b.prediction else {"model": model_b, "error": b.error},

@@ -21,7 +21,6 @@ from tasks.live import SideOutput, StreamSession, predict_pair, user_message
 from tasks.video import MAX_VIDEO_SECONDS, process_video
 from zoo import byo, hub, stats
 from zoo.hub_registry import UNAVAILABLE
-from zoo.cache import MODELS
 from zoo.registry import all_specs
 from zoo.images import fit_within, sample_image_path
 
@@ -31,6 +30,8 @@ STREAM_EVERY = 0.02  # seconds between webcam captures; a capture waits while th
 # While streaming, the latency and rate ride on the pictures themselves (tasks.draw.stamp); the text readouts
 # and the agreement refresh on a timer (seconds), the JSON less often, and the timer stops with the stream.
 READOUT_EVERY = 1.0
+# Give to launch(css=...): the live webcam preview shown like a mirror (see build_task_tab).
+MIRRORED_PREVIEW_CSS = ".mirrored-preview video { transform: scaleX(-1); }"
 JSON_EVERY = 3.0
 STREAM_IDLE_S = 5.0
 # Streamed pictures are sent at most this wide: each sits in a third of the page, and every extra pixel is
@@ -86,10 +87,10 @@ def example_images() -> list[str]:
 
 
 def readout(side: str, model_id: str, out: SideOutput | None, rate: float | None = None,
-            loading: bool = False) -> str:
+            loading: bool = False, note: str = "") -> str:
     head = f"**{side}** · `{model_id}`"
     if loading:
-        return f"{head} · loading the model (first use)…"
+        return f"{head} · loading the model (first use)…" + (f" {note}" if note else "")
     if out is None:
         return f"{head} · waiting for a frame"
     if out.error:
@@ -108,7 +109,9 @@ def live_readouts(state: StreamSession) -> tuple[str, str, str]:
         last = side.last
         if last is not None and (side.model_id != model_id or (last.prediction and last.prediction.model != model_id)):
             last = None  # the picker has just changed: the new model's first frame is on its way
-        text = readout(key.upper(), model_id, last, side.meter.rate(), state.loading.get(key, False))
+        loading = state.loading.get(key, False)
+        text = readout(key.upper(), model_id, last, side.meter.rate(), loading,
+                       state.load_note.get(key, "") if loading else "")
         if state.error:
             text += f" · ⚠️ {state.error}"
         out.append(text)
@@ -163,11 +166,14 @@ def build_task_tab(task_name: str) -> None:
             with gr.Column(scale=1, min_width=280):
                 with gr.Tabs():
                     with gr.Tab("Live webcam"):
+                        # The browser sends the camera's frames as they are (mirror=False: Gradio would
+                        # otherwise draw every frame twice to flip it) and only its preview is mirrored, by
+                        # CSS (MIRRORED_PREVIEW_CSS); the outputs are drawn mirrored on the server.
                         cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam (mirrored)",
                                        webcam_options=gr.WebcamOptions(
-                                           mirror=True, constraints={"video": {"width": {"ideal": 640},
-                                                                              "height": {"ideal": 480}}}),
-                                       elem_id=f"{task_name}-cam")
+                                           mirror=False, constraints={"video": {"width": {"ideal": 640},
+                                                                               "height": {"ideal": 480}}}),
+                                       elem_classes=["mirrored-preview"], elem_id=f"{task_name}-cam")
                     with gr.Tab("Image"):
                         still = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Image",
                                          elem_id=f"{task_name}-image")
@@ -259,11 +265,9 @@ def build_task_tab(task_name: str) -> None:
                       concurrency_limit=None, api_visibility="private")
 
         def on_image(image, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
-            try:
-                for mid in {model_a, model_b}:
-                    if not MODELS.is_loaded(mid):
-                        progress(0.0, desc=f"loading {mid} (first use)…")
-                a, b, payload = predict_pair(task_name, image, model_a, model_b, _split(task, values))
+            try:  # a model's first use loads it here, its download shown by the progress bar
+                a, b, payload = predict_pair(task_name, image, model_a, model_b, _split(task, values),
+                                             progress=lambda f, d: progress(f, desc=d))
             except Exception as exc:  # noqa: BLE001
                 raise gr.Error(user_message(exc), print_exception=False) from None
             if a.error and b.error:

@@ -63,8 +63,7 @@ def app_url():
     import app
 
     port = free_port()
-    app.demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port,
-                                                       prevent_thread_lock=True, quiet=True)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlparse
@@ -43,6 +44,7 @@ class FakeHub:
     def __init__(self):
         self.repos: dict[str, FakeRepo] = {}
         self.requests: list[tuple[str, str]] = []
+        self.file_seconds = 0.0  # spread each file's body over this long (a slow link)
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -70,11 +72,12 @@ class FakeHub:
             def do_GET(self):
                 self._serve(body=True)
 
-            def _reply(self, status: int, headers: dict[str, str], data: bytes = b"", body: bool = True):
+            def _reply(self, status: int, headers: dict[str, str], data: bytes = b"", body: bool = True,
+                       length: int | None = None):
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(length if length is not None else len(data)))
                 self.end_headers()
                 if body and data:
                     self.wfile.write(data)
@@ -126,8 +129,15 @@ class FakeHub:
                     return self._error(404, "EntryNotFound", body, {"X-Repo-Commit": commit})
                 data = repo.files[filename]
                 etag = '"' + hashlib.sha256(data).hexdigest() + '"'
-                self._reply(200, {"X-Repo-Commit": commit, "ETag": etag,
-                                  "Content-Type": "application/octet-stream"}, data, body)
+                headers = {"X-Repo-Commit": commit, "ETag": etag, "Content-Type": "application/octet-stream"}
+                if not (body and hub.file_seconds > 0):
+                    return self._reply(200, headers, data, body)
+                self._reply(200, headers, length=len(data))  # headers now, the body slowly
+                step = max(1, len(data) // 10)
+                for i in range(0, len(data), step):
+                    time.sleep(hub.file_seconds / 10)
+                    self.wfile.write(data[i:i + step])
+                    self.wfile.flush()
 
             def _api(self, parts: list[str], body: bool):
                 repo_id = "/".join(parts[:2])

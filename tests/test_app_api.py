@@ -69,3 +69,35 @@ def test_an_uncached_hub_model_offline_is_a_sentence_and_the_other_side_still_ru
     with pytest.raises(Exception) as err:
         client.predict(handle_file(str(sample_image_path())), "face/yunet", "face/yunet", api_name="/face")
     assert "not in the local cache and the Hub is unreachable" in str(err.value)
+
+
+def test_a_hub_models_first_use_shows_its_download_and_then_runs(client, fake_hub):
+    """The page's progress bar follows the download, byte by byte, then the model runs."""
+    import time
+
+    from tests.fakehub import FakeRepo
+    from tests.tinymodels import padded_onnx, yunet_onnx
+    from zoo.cache import MODELS
+    from zoo.registry import get_spec
+
+    spec = get_spec("face/yunet")
+    blob = padded_onnx(yunet_onnx(spec.input_size), 24)  # huggingface_hub counts in 10 MB chunks
+    fake_hub.add(spec.source.repo_id, FakeRepo({spec.source.filename: blob}))
+    fake_hub.file_seconds = 3.0
+    name = f"{spec.source.repo_id}/{spec.source.filename}"
+    try:
+        job = client.submit(handle_file(str(sample_image_path())), "face/blazeface-short", "face/yunet",
+                            api_name="/face")
+        seen = set()
+        while not job.done():
+            for unit in job.status().progress_data or ():
+                seen.add((unit.desc, unit.progress))
+            time.sleep(0.05)
+        img_a, img_b, payload = job.result()
+        assert "result" in payload["b"], payload["b"]
+        assert ("loading face/yunet (first use)…", 0.0) in seen or (f"fetching {name}", 0.0) in seen, seen
+        during = sorted(p for d, p in seen if d and d.startswith(f"downloading {name}:") and p is not None)
+        assert during and 0.0 < during[0] < 1.0, seen  # seen while the bytes arrived, not only at the end
+        assert any(d.endswith(f"of {len(blob) / 2**20:.1f} MiB") for d, _ in seen if d and d.startswith("downl"))
+    finally:
+        MODELS.discard("face/yunet")

@@ -36,6 +36,9 @@ def test_face_tab_streams_both_models_and_switches_b_mid_stream(app_url, y4m):
         start_stream(page, "face")
         assert wait_for(lambda: output_src(page, "face", "a") and output_src(page, "face", "b"), 60), \
             "no annotated output appeared"
+        # the preview is shown like a mirror (the frames themselves travel as the camera sees them)
+        transform = page.evaluate("getComputedStyle(document.querySelector('#face-cam video')).transform")
+        assert transform.startswith("matrix(-1"), transform
         # Both outputs keep changing for 10 s: a new frame in every 2-second window, on each side.
         windows = []
         for _ in range(5):

@@ -76,6 +76,32 @@ def test_offline_uncached_model_says_so_in_one_sentence(fake_hub, grace, monkeyp
         predict(spec, grace, cache=ModelCache(2))
 
 
+def test_first_use_reports_the_download_and_a_model_that_cannot_load_is_one_sides_error(fake_hub, grace,
+                                                                                      monkeypatch, tmp_path):
+    from tasks.live import predict_pair
+    from zoo.cache import MODELS
+
+    spec = get_spec("face/yunet")  # the registry's own entry, served under its real repo and file names
+    fake_hub.add(spec.source.repo_id, FakeRepo({spec.source.filename: yunet_onnx(spec.input_size)}))
+    seen = []
+    try:
+        a, b, payload = predict_pair("face", grace, "face/blazeface-short", "face/yunet",
+                                     progress=lambda f, d: seen.append((f, d)))
+        assert "result" in payload["b"] and len(payload["b"]["result"]["faces"]) <= 1
+        assert (0.0, "loading face/yunet (first use)…") in seen
+        assert any(d == f"fetching {spec.source.repo_id}/{spec.source.filename}" for _, d in seen), seen
+        seen.clear()
+        predict_pair("face", grace, "face/blazeface-short", "face/yunet", progress=lambda f, d: seen.append(d))
+        assert seen == [], "loaded once, then reused"
+    finally:
+        MODELS.discard("face/yunet")
+    # offline with an empty cache: B is a sentence, A still runs
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    a, b, payload = predict_pair("face", grace, "face/blazeface-short", "face/yunet")
+    assert a.prediction is not None and "not in the local cache" in b.error and "error" in payload["b"]
+
+
 def test_error_sentences(fake_hub):
     fake_hub.add("acme/tiny", FakeRepo({"m.onnx": b"x"}, commit=C1))
     fake_hub.add("acme/gated", FakeRepo({"m.onnx": b"x"}, commit=C1, gated=True))

@@ -1,10 +1,12 @@
 """The live path without a browser: per-session state, latest-frame-wins, mirroring, agreement."""
 import time
 
+import cv2
 import numpy as np
 import pytest
 
 from bench.fakecam import make_frames
+from tasks import predict
 from tasks.live import RateMeter, StreamSession, predict_pair
 from zoo.errors import ZooError
 from zoo.images import ImageError
@@ -40,12 +42,15 @@ def test_a_stream_gives_both_sides_tracked_mirrored_results(frames):
     assert len(ids) >= 10 and len(set(ids[1:])) == 1 and ids[-1] is not None
     a = session.sides["a"].last
     assert a.annotated.shape == (480, 640, 3)
-    # the frame came in mirrored: the face box is where the face is in the mirrored frame
-    mirrored_face_frame = frames[19]
+    # The camera's frame is shown mirrored, like the preview: the picture is the flipped frame (away from
+    # the drawings, its bottom-left corner is the frame's bottom-right) and the box is where the face is in it.
+    shown = cv2.flip(frames[19], 1)
+    assert np.abs(a.annotated[-8:, :40].astype(int) - shown[-8:, :40]).mean() < 2
+    assert np.abs(a.annotated[-8:, :40].astype(int) - frames[19][-8:, :40]).mean() > 10
     box = a.prediction.result.faces[0].box
-    direct = StreamSession("face")
-    outs, _ = _drain(direct, mirrored_face_frame, {"a": "face/blazeface-short", "b": "face/blazeface-short"})
-    assert np.allclose(outs["a"].prediction.result.faces[0].box, box, atol=40)
+    x0, y0, x1, y1 = predict("face/blazeface-short", frames[19]).result.faces[0].box  # the camera's view
+    assert np.allclose(box, (640 - x1, y0, 640 - x0, y1), atol=0.5)
+    assert np.allclose(box, predict("face/blazeface-short", shown).result.faces[0].box, atol=8)
     assert session.agreement is not None and session.agreement["matched"] == 1
 
 
@@ -167,3 +172,33 @@ def test_streamed_frames_travel_inline_and_still_images_as_files(grace):
     as_file = out.postprocess(grace)
     assert as_file.path and as_file.path.endswith((".jpeg", ".jpg"))
     assert out.get_block_name() == "image"
+
+
+def test_a_stream_shows_a_hub_models_download_while_the_other_side_runs(fake_hub, frames):
+    from tasks.ui import live_readouts
+    from tests.fakehub import FakeRepo
+    from tests.tinymodels import padded_onnx, yunet_onnx
+    from zoo.cache import MODELS
+    from zoo.registry import get_spec
+
+    spec = get_spec("face/yunet")
+    fake_hub.add(spec.source.repo_id, FakeRepo({spec.source.filename: padded_onnx(yunet_onnx(spec.input_size), 24)}))
+    fake_hub.file_seconds = 3.0
+    session = StreamSession("face", {"a": "face/blazeface-short", "b": "face/yunet"}, CONTROLS)
+    notes, a_frames = [], 0
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 30:
+            up = session.submit(frames[0], wait_s=0.05)
+            a_frames += up.a is not None
+            rb = live_readouts(session)[1]
+            notes.append(rb)
+            if up.b is not None:
+                break
+        assert up.b is not None and up.b.prediction is not None, notes[-1]
+        during = [n for n in notes if "loading the model (first use)… downloading opencv/face_detection_yunet" in n]
+        assert during, notes[::10]
+        assert a_frames >= 5  # A kept running while B downloaded
+        assert "ms model latency" in live_readouts(session)[1]
+    finally:
+        MODELS.discard("face/yunet")

@@ -25,6 +25,17 @@ def onnx_constant_model(inputs: dict[str, tuple[list[int], int]], outputs: dict[
     return model.SerializeToString()
 
 
+def padded_onnx(blob: bytes, megabytes: float) -> bytes:
+    """The same model made bigger by an initializer no node uses (a download worth watching)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(blob)
+    model.graph.initializer.append(numpy_helper.from_array(
+        np.zeros(int(megabytes * 2**20) // 4, dtype=np.float32), "unused_padding"))
+    return model.SerializeToString()
+
+
 def yunet_outputs(input_hw=(64, 64), face_cell=(3, 4), stride=8, size_cells=(2.0, 2.5), score=0.9):
     """YuNet's 12 outputs with one face centred on cell (row, col) of stride ``stride``."""
     h, w = input_hw

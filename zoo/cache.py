@@ -111,6 +111,11 @@ class ModelCache:
         with self._lock:
             return list(self._items)
 
+    def discard(self, model_id: str) -> None:
+        """Forget one model (it is loaded again on its next use)."""
+        with self._lock:
+            self._items.pop(model_id, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

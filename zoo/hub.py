@@ -120,9 +120,36 @@ def sibling(path: Path, filename: str, other: str) -> Path:
     return root / other
 
 
+def byte_reporter(report: Callable[[float, str], None], label: str) -> type:
+    """A ``tqdm_class`` for huggingface_hub that passes the bytes of a download to ``report(fraction, text)``
+    (a page's progress bar, say) instead of drawing a terminal bar."""
+
+    class Reporter:
+        def __init__(self, *args, total: float | None = None, initial: float = 0, **kwargs):
+            self.total, self.n = total, initial or 0
+
+        def update(self, n: float = 1) -> None:
+            self.n += n or 0
+            if self.total:
+                report(min(1.0, self.n / self.total),
+                       f"downloading {label}: {self.n / 2**20:.1f} of {self.total / 2**20:.1f} MiB")
+
+        def close(self) -> None:
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> bool:
+            return False
+
+    return Reporter
+
+
 def download(repo_id: str, filename: str, revision: str | None = None, *,
-             max_bytes: int | None = None) -> Path:
-    """One file into the standard cache (or from it): its local path."""
+             max_bytes: int | None = None, progress: Callable[[float, str], None] | None = None) -> Path:
+    """One file into the standard cache (or from it): its local path. With ``progress``, the download's
+    bytes are reported to it; without, huggingface_hub draws its own bar on stderr."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url, try_to_load_from_cache
 
     repo_id = validate_repo_id(repo_id)
@@ -140,6 +167,8 @@ def download(repo_id: str, filename: str, revision: str | None = None, *,
             if meta.size is not None and meta.size > limit:
                 raise RefusedModelError(f"{repo_id}/{filename} is {meta.size / 2**20:.0f} MiB, over the "
                                         f"{limit / 2**20:.0f} MiB download cap (ZOO_MAX_DOWNLOAD_BYTES)")
+        if progress is not None:
+            common["tqdm_class"] = byte_reporter(progress, f"{repo_id}/{filename}")
         return Path(hf_hub_download(**common))
     except RefusedModelError:
         raise
@@ -154,7 +183,7 @@ def fetch(source: HubSource, progress: Callable[[float, str], None] | None = Non
     for i, name in enumerate(files):
         if progress is not None:
             progress(i / len(files), f"fetching {source.repo_id}/{name}")
-        paths.append(download(source.repo_id, name, source.revision))
+        paths.append(download(source.repo_id, name, source.revision, progress=progress))
     return paths[0]
 
 
