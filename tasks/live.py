@@ -209,10 +209,7 @@ class StreamSession:
                 loading[key] = not MODELS.is_loaded(model_id)
                 if side.future is None:
                     tracker = side.ensure_tracker(self.task, model_id)
-                    note = None
-                    if loading[key]:
-                        def note(fraction, text, key=key):
-                            self.load_note[key] = text
+                    note = self._load_reporter(key) if loading[key] else None
                     side.future = EXECUTOR.submit(run_side, self.task, model_id, frame, self.controls.get(key, {}),
                                                   tracker, mirror_display, self.seq, note)
             pending = [s.future for s in self.sides.values() if s.future is not None]
@@ -223,6 +220,12 @@ class StreamSession:
             # ~185 ms beside BlazeFace; a side slower than that is simply shown on a later answer.
             wait(not_done, timeout=grace_s)
         return self._collect(loading)
+
+    def _load_reporter(self, key: str) -> Callable[[float, str], None]:
+        def report(fraction: float, text: str) -> None:
+            self.load_note[key] = text
+
+        return report
 
     def _collect(self, loading: Mapping[str, bool]) -> Update:
         now = time.monotonic()
