@@ -186,11 +186,12 @@ def build_task_tab(task_name: str) -> None:
                                             label=f"Video (the first {MAX_VIDEO_SECONDS} s are used)")
                         video_btn = gr.Button("Process video", variant="primary")
             with gr.Column(scale=1, min_width=280):
-                out_a = LiveImage(label="A", format="jpeg", interactive=False, streaming=True,
+                # no label badge: it would cover the latency and rate written on the live picture
+                out_a = LiveImage(label="A", show_label=False, format="jpeg", interactive=False, streaming=True,
                                  elem_id=f"{task_name}-out-a")
                 rd_a = gr.Markdown(readout("A", a0, None), elem_id=f"{task_name}-readout-a")
             with gr.Column(scale=1, min_width=280):
-                out_b = LiveImage(label="B", format="jpeg", interactive=False, streaming=True,
+                out_b = LiveImage(label="B", show_label=False, format="jpeg", interactive=False, streaming=True,
                                  elem_id=f"{task_name}-out-b")
                 rd_b = gr.Markdown(readout("B", b0, None), elem_id=f"{task_name}-readout-b")
         agree = gr.Markdown(agreement_text(None), elem_id=f"{task_name}-agreement")
