@@ -42,7 +42,9 @@ def test_teach_two_gestures_then_see_my_label_on_the_stream(app_url, cam_and_upl
         names = page.locator("#teach-names textarea, #teach-names input").first
         names.fill("raised, reaching")
         names.press("Enter")
-        page.wait_for_timeout(500)
+        # the names reach the "Add samples to" picker through the server: wait for it, not for a fixed time
+        assert wait_for(lambda: page.locator("#teach-target input").input_value() == "raised", 30), \
+            page.locator("#teach-target input").input_value()
 
         # samples of "raised": a burst from the live (fake) webcam
         start_stream(page, "gesture")
