@@ -2,8 +2,9 @@
 
 For each task tab, with its two default models, it prints processed frames per second for A and B, twice:
 the annotated frames that reached the page (each one a new picture set on the output), and those the page
-also got to load before the next one replaced it (shown; a busy page skips some), then the p50 and p95 of the delay from a camera frame appearing in the page's webcam preview to the
-annotated output of that frame appearing, and whether that delay grows over the run. The fake camera's
+also got to load before the next one replaced it (shown; a busy page skips some); then the p50 and p95 of
+the delay from a camera frame appearing in the page's webcam preview to the annotated output of that frame
+appearing, and whether that delay grows over the run. The fake camera's
 frames carry their index as a bar code strip (bench/fakecam.py) that the page reads back from the
 preview and from both outputs.
 
@@ -130,21 +131,19 @@ def delays(video_log: list, out_log: list, loop: int, fps: float) -> list[tuple[
 
 
 def _rate(times_ms: list[float]) -> float:
+    """Events a second over the span from the first to the last of ``times_ms`` (milliseconds)."""
     return round((len(times_ms) - 1) / max((times_ms[-1] - times_ms[0]) / 1000, 1e-6), 1) if len(times_ms) > 1 else 0.0
 
 
-def summarize(log: dict, seconds: float, loop: int, fps: float) -> dict:
+def summarize(log: dict, loop: int, fps: float) -> dict:
     row = {}
     for side in ("a", "b"):
         d = delays(log["v"], log[side], loop, fps)
         ms = np.array([x for _, x in d]) if d else np.array([np.nan])
-        times = np.array([t for t, _ in d]) if d else np.array([0.0])
         changes = log["changes"][side]
-        span = (changes[-1] - changes[0]) / 1000 if len(changes) > 1 else seconds
         third = len(ms) // 3 or 1
-        del times
         row[side] = {
-            "fps_shown": round((len(changes) - 1) / max(span, 1e-6), 1) if len(changes) > 1 else 0.0,
+            "fps_shown": _rate(changes),
             "delay_p50_ms": round(float(np.nanmedian(ms)), 1),
             "delay_p95_ms": round(float(np.nanpercentile(ms, 95)), 1),
             "delay_first_third_p50_ms": round(float(np.nanmedian(ms[:third])), 1),
@@ -181,7 +180,7 @@ def run(tasks: list[str], seconds: float, size: tuple[int, int]) -> list[dict]:
                 time.sleep(seconds)
                 log = page.evaluate("window.__bench")
             row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds}
-            row.update(summarize(log, seconds, loop=CAM_FPS * CAM_SECONDS, fps=CAM_FPS))
+            row.update(summarize(log, loop=CAM_FPS * CAM_SECONDS, fps=CAM_FPS))
             rows.append(row)
             print(format_row(row), flush=True)
     app.demo.close()
@@ -192,8 +191,9 @@ def format_row(r: dict) -> str:
     if "error" in r:
         return f"{r['task']:<13} {r['error']}"
     a, b = r["a"], r["b"]
-    return (f"{r['task']:<13} A {r['a_model']:<22} {a['fps_arrived']:5.1f} / {a['fps_shown']:4.1f} fps  delay p50 {a['delay_p50_ms']:6.0f} ms "
-            f"p95 {a['delay_p95_ms']:6.0f} ms grows={a['delay_grows']} | B {r['b_model']:<22} {b['fps_arrived']:5.1f} / {b['fps_shown']:4.1f} fps  "
+    return (f"{r['task']:<13} A {r['a_model']:<22} {a['fps_arrived']:5.1f} / {a['fps_shown']:4.1f} fps  "
+            f"delay p50 {a['delay_p50_ms']:6.0f} ms p95 {a['delay_p95_ms']:6.0f} ms grows={a['delay_grows']} | "
+            f"B {r['b_model']:<22} {b['fps_arrived']:5.1f} / {b['fps_shown']:4.1f} fps  "
             f"delay p50 {b['delay_p50_ms']:6.0f} ms p95 {b['delay_p95_ms']:6.0f} ms grows={b['delay_grows']} ")
 
 

@@ -279,6 +279,17 @@ def preload(model_ids: Iterable[str], progress: Callable[[float, str], None] | N
     return failed
 
 
+def run_pair(task: TaskDef, models: Mapping[str, str], frame: np.ndarray,
+             controls: Mapping[str, Mapping[str, Any]], failed: Mapping[str, str],
+             trackers: Mapping[str, StreamTracker | None] | None = None) -> dict[str, SideOutput]:
+    """Both sides on one frame, concurrently, by side key. A side whose model could not be loaded
+    (``failed``, from :func:`preload`) is that sentence as its error, without trying again."""
+    futures = {key: EXECUTOR.submit(run_side, task, mid, frame, controls.get(key, {}), (trackers or {}).get(key))
+               for key, mid in models.items() if mid not in failed}
+    return {key: futures[key].result() if key in futures else SideOutput(None, None, failed[mid])
+            for key, mid in models.items()}
+
+
 def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
                  controls: Mapping[str, Mapping[str, Any]] | None = None,
                  progress: Callable[[float, str], None] | None = None) -> tuple[SideOutput, SideOutput, dict]:
@@ -294,14 +305,8 @@ def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
             raise ZooError(f"{mid} is a {spec.task} model, not a {task_name} model")
     controls = controls or {"a": {}, "b": {}}
     failed = preload((model_a, model_b), progress)
-    outs = []
-    for key, mid in (("a", model_a), ("b", model_b)):
-        if mid in failed:
-            outs.append(None)
-        else:
-            outs.append(EXECUTOR.submit(run_side, task, mid, rgb, controls.get(key, {})))
-    a, b = (f.result() if f is not None else SideOutput(None, None, failed[mid])
-            for f, mid in zip(outs, (model_a, model_b)))
+    outs = run_pair(task, {"a": model_a, "b": model_b}, rgb, controls, failed)
+    a, b = outs["a"], outs["b"]
     payload: dict[str, Any] = {
         "a": a.prediction.to_json() if a.prediction else {"model": model_a, "error": a.error},
         "b": b.prediction.to_json() if b.prediction else {"model": model_b, "error": b.error},

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from tasks import TASKS
-from tasks.live import EXECUTOR, SideOutput, preload, run_side
+from tasks.live import preload, run_pair
 from tasks.tracking import StreamTracker
 from zoo.errors import ZooError
 from zoo.images import fit_within
@@ -53,7 +53,8 @@ def process_video(task_name: str, path: str | Path, model_a: str, model_b: str,
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     limit = int(max_seconds * fps)
     n_expected = min(total, limit) if total > 0 else limit
-    failed = preload((model_a, model_b), progress)  # a model that cannot load is not retried every frame
+    models = {"a": model_a, "b": model_b}
+    failed = preload(models.values(), progress)  # a model that cannot load is not retried every frame
     errors: list[str] = list(dict.fromkeys(failed.values()))
     trackers = {k: StreamTracker(frame_rate=int(round(fps))) if task.trackable else None for k in ("a", "b")}
     out_path = Path(tempfile.mkdtemp(prefix="ab-video-")) / "side_by_side.webm"
@@ -66,13 +67,10 @@ def process_video(task_name: str, path: str | Path, model_a: str, model_b: str,
             if not ok:
                 break
             rgb, _ = fit_within(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), VIDEO_MAX_SIDE)
-            futures = {key: None if mid in failed else
-                       EXECUTOR.submit(run_side, task, mid, rgb, controls.get(key, {}), trackers[key])
-                       for key, mid in (("a", model_a), ("b", model_b))}
+            outs = run_pair(task, models, rgb, controls, failed, trackers)
             panels = []
-            for key, mid in (("a", model_a), ("b", model_b)):
-                fut = futures[key]
-                out = fut.result() if fut is not None else SideOutput(None, None, failed[mid])
+            for key, mid in models.items():
+                out = outs[key]
                 if out.error:
                     if out.error not in errors:
                         errors.append(out.error)
