@@ -9,8 +9,9 @@ import logging
 
 import gradio as gr
 
+from playground import limits
+from playground.ui import MIRRORED_PREVIEW_CSS, build_task_tab, build_zoo_tab
 from tasks import TASKS
-from tasks.ui import MIRRORED_PREVIEW_CSS, build_task_tab, build_zoo_tab
 
 TITLE = "Vision playground: two models, side by side"
 INTRO = (
@@ -19,7 +20,8 @@ INTRO = (
     "bundled ones need no network."
 )
 
-with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+# Gradio's own files (uploads, outputs) older than an hour are deleted every ten minutes.
+with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as demo:
     gr.Markdown(f"# {TITLE}\n{INTRO}")
     with gr.Tabs():
         for name in TASKS:
@@ -28,8 +30,12 @@ with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
 
 
 def launch(**kwargs):
-    """Queue and launch the playground (the server, the tests and the benchmark all start it here)."""
-    return demo.queue(default_concurrency_limit=4).launch(css=MIRRORED_PREVIEW_CSS, **kwargs)
+    """Queue and launch the playground (the server, the tests and the benchmark all start it here), with
+    its limits: a bounded queue, an upload size cap, and the app's own temporary files swept."""
+    limits.WORKSPACE.start_sweeping()
+    kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
+    return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(
+        css=MIRRORED_PREVIEW_CSS, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> None:

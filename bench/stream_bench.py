@@ -158,7 +158,7 @@ def summarize(log: dict, loop: int, fps: float) -> dict:
 
 def run(tasks: list[str], seconds: float, size: tuple[int, int]) -> list[dict]:
     import app
-    from tasks.ui import default_pair
+    from playground.ui import default_pair
     from tests.conftest import free_port
 
     port = free_port()

@@ -45,13 +45,13 @@ def predict(
     spec = model if isinstance(model, ModelSpec) else get_spec(model)
     task = task_of(spec)
     pipeline = task.pipelines[spec.decoder]
-    rgb = to_rgb_uint8(image)
-    loaded = cache.get(spec, progress)
-    t0 = time.perf_counter()
-    inputs, meta = pipeline.preprocess(rgb, spec)
-    raw = loaded.runner(inputs)
-    result = pipeline.postprocess(raw, meta, spec)
-    latency = (time.perf_counter() - t0) * 1000.0
+    rgb = to_rgb_uint8(image)  # also refuses sizes no model may see
+    with cache.lease(spec, progress) as loaded:
+        t0 = time.perf_counter()
+        inputs, meta = pipeline.preprocess(rgb, spec)
+        raw = loaded.runner(inputs)
+        result = pipeline.postprocess(raw, meta, spec)
+        latency = (time.perf_counter() - t0) * 1000.0
     if hasattr(result, "filter"):
         result = result.filter(min_score=min_score, max_results=max_results)
     stats.record(spec.id, latency)

@@ -72,7 +72,7 @@ class Backbone:
         revision = revision or pinned_revision(repo_id)
         files = ["config.json", "preprocessor_config.json", "model.safetensors"]
         paths = [hub.download(repo_id, f, revision) for f in files]
-        self.repo_id = repo_id
+        self.repo_id, self.revision = repo_id, revision
         self.processor, self.model = load_pretrained(paths[0].parent, "base")
         self._torch = torch
         self._lock = threading.Lock()
@@ -149,6 +149,7 @@ class Trained:
     w2: np.ndarray | None
     b2: np.ndarray | None
     backbone: str | None = None
+    backbone_revision: str | None = None
     accuracy: float = float("nan")  # held out
     confusion: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), int))
     n_train: int = 0
@@ -208,7 +209,8 @@ def fit_head(x: np.ndarray, y: np.ndarray, n_classes: int, hidden: int | None, e
 
 
 def train(samples: Sequence[Sample], head: str = "landmark", backbone: str | None = None,
-          progress: Callable[[float, str], None] | None = None, problems: Sequence[str] = ()) -> Trained:
+          progress: Callable[[float, str], None] | None = None, problems: Sequence[str] = (),
+          backbone_revision: str | None = None) -> Trained:
     """Train a head from labelled samples; hold out a quarter of each class to measure it."""
     if head not in ("landmark", "image"):
         raise TeachError(f"unknown head '{head}': landmark or image")
@@ -218,7 +220,7 @@ def train(samples: Sequence[Sample], head: str = "landmark", backbone: str | Non
     embedder = None
     if head == "image":
         try:
-            embedder = Backbone(backbone or DEFAULT_BACKBONE)
+            embedder = Backbone(backbone or DEFAULT_BACKBONE, backbone_revision)
         except ZooError as exc:
             raise TeachError(f"the image head needs its backbone, which is not available: {exc}. "
                              "The landmark head works offline.") from exc
@@ -251,7 +253,8 @@ def train(samples: Sequence[Sample], head: str = "landmark", backbone: str | Non
     w1, b1, w2, b2 = fit_head((x[tr] - mean) / std, y[tr], len(classes), 32 if head == "landmark" else None,
                               progress=progress)
     model = Trained(head, classes, mean.astype(np.float32), std.astype(np.float32), w1, b1, w2, b2,
-                    backbone=(embedder.repo_id if embedder else None), n_train=len(tr), n_test=len(te),
+                    backbone=(embedder.repo_id if embedder else None),
+                    backbone_revision=(embedder.revision if embedder else None), n_train=len(tr), n_test=len(te),
                     problems=problems)
     if len(te):
         pred = model.predict_proba(x[te]).argmax(axis=1)
@@ -292,7 +295,8 @@ def to_onnx(model: Trained) -> bytes:
     onx = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="vision-playground")
     onx.ir_version = 8
     meta = {"format": FORMAT, "head": model.kind, "classes": json.dumps(list(model.classes)),
-            "backbone": model.backbone or "", "hands_model": HANDS_MODEL,
+            "backbone": model.backbone or "", "backbone_revision": model.backbone_revision or "",
+            "hands_model": HANDS_MODEL,
             "held_out_accuracy": f"{model.accuracy:.4f}"}
     for k, v in meta.items():
         onx.metadata_props.add(key=k, value=v)
@@ -317,7 +321,8 @@ class GestureHeadRunner:
         self.meta = read_metadata(path)
         self.classes = tuple(self.meta["classes"])
         self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        self.backbone = Backbone(self.meta["backbone"]) if self.meta["head"] == "image" else None
+        self.backbone = (Backbone(self.meta["backbone"], self.meta.get("backbone_revision") or None)
+                         if self.meta["head"] == "image" else None)
 
     def features(self, rgb: np.ndarray, hands: Sequence[Hand]) -> np.ndarray:
         if self.meta["head"] == "landmark":

@@ -4,7 +4,7 @@ import json
 import pytest
 from gradio_client import Client, handle_file
 
-from tasks.ui import default_pair
+from playground.ui import default_pair
 from zoo.images import sample_image_path
 
 APIS = ["face", "hands", "pose", "gesture", "segmentation"]

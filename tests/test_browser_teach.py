@@ -78,7 +78,7 @@ def test_teach_two_gestures_then_see_my_label_on_the_stream(app_url, cam_and_upl
         report = wait_for(lambda: (lambda t: "held-out accuracy" in t and t)(
             page.locator("#teach-report").inner_text()), 120)
         assert report, page.locator("#teach-report").inner_text()
-        assert "file:" in page.locator("#gesture-model-a input").input_value()
+        assert "mine:" in page.locator("#gesture-model-a input").input_value()  # its own id, never a path
 
         def labels_of_a():
             try:

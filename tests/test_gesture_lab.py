@@ -12,6 +12,7 @@ from tasks import gesture_lab as lab
 from tasks.hands import Hand
 from tests.conftest import MEDIA, REPO
 from tests.handgen import fingers, make_hand
+from zoo.registry import resolve
 from zoo.local import TeachError, read_metadata, spec_for_file
 
 SHAPES = {"fist": fingers(), "palm": fingers(True, True, True, True, True), "peace": fingers(index=True, middle=True)}
@@ -72,7 +73,7 @@ def test_an_exported_head_runs_as_a_zoo_model_on_a_photo(tmp_path):
     path = tmp_path / "mine.onnx"
     path.write_bytes(lab.to_onnx(lab.train(_samples(), head="landmark")))
     rgb = np.asarray(Image.open(MEDIA / "COCO_val2014_000000000428.jpg").convert("RGB"))
-    res = predict(f"file:{path}", rgb).result
+    res = predict(resolve(f"file:{path}"), rgb).result
     assert len(res.hands) >= 1 and all(h.gesture.label in SHAPES for h in res.hands)
 
 

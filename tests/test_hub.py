@@ -14,7 +14,7 @@ from tests.tinymodels import movenet_onnx, posenet_onnx, pphumanseg_onnx, tiny_s
 from zoo import byo, hub
 from zoo.cache import ModelCache
 from zoo.errors import HubError, RefusedModelError, ZooError
-from zoo.registry import get_spec
+from zoo.registry import get_spec, resolve
 from zoo.specs import HubSource, ModelSpec
 
 C1, C2 = commit_of("first"), commit_of("second")
@@ -78,7 +78,7 @@ def test_offline_uncached_model_says_so_in_one_sentence(fake_hub, grace, monkeyp
 
 def test_first_use_reports_the_download_and_a_model_that_cannot_load_is_one_sides_error(fake_hub, grace,
                                                                                       monkeypatch, tmp_path):
-    from tasks.live import predict_pair
+    from playground.live import predict_pair
     from zoo.cache import MODELS
 
     spec = get_spec("face/yunet")  # the registry's own entry, served under its real repo and file names
@@ -163,7 +163,7 @@ def test_byo_segmentation_model_is_accepted_and_runs(fake_hub, seg_repo, grace):
     assert spec.source.revision == C1, "pinned to the commit the Hub reported"
     res = predict(spec, grace, cache=ModelCache(2)).result
     assert res.shape == grace.shape[:2] and set(res.labels) == {"background", "person"}
-    assert get_spec("hf:acme/tiny-seg") is spec
+    assert resolve("hf:acme/tiny-seg") is spec
 
 
 def test_byo_via_the_cli_runs_and_then_works_offline(fake_hub, seg_repo, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from bench.fakecam import make_frames
 from tasks import predict
-from tasks.live import RateMeter, StreamSession, predict_pair
+from playground.live import RateMeter, StreamSession, predict_pair
 from zoo.errors import ZooError
 from zoo.images import ImageError
 
@@ -107,7 +107,7 @@ def test_each_browser_session_gets_a_fresh_copy_of_the_stream_state(frames):
 
 
 def test_pickers_and_sliders_reach_the_stream_through_the_session(frames):
-    from tasks.ui import live_readouts
+    from playground.ui import live_readouts
 
     session = StreamSession("face", MODELS, CONTROLS)
     _drain(session, frames[0], None, None)
@@ -161,9 +161,9 @@ def test_streamed_frames_travel_inline_and_still_images_as_files(grace):
 
     import cv2
 
-    from tasks.ui import Inline, LiveImage
+    from playground.components import Inline, OutputImage
 
-    out = LiveImage(format="jpeg")
+    out = OutputImage(format="jpeg")
     inline = out.postprocess(Inline(grace))
     assert inline.path is None and inline.url.startswith("data:image/jpeg;base64,")
     raw = np.frombuffer(base64.b64decode(inline.url.split(",", 1)[1]), np.uint8)
@@ -175,7 +175,7 @@ def test_streamed_frames_travel_inline_and_still_images_as_files(grace):
 
 
 def test_a_stream_shows_a_hub_models_download_while_the_other_side_runs(fake_hub, frames):
-    from tasks.ui import live_readouts
+    from playground.ui import live_readouts
     from tests.fakehub import FakeRepo
     from tests.tinymodels import padded_onnx, yunet_onnx
     from zoo.cache import MODELS

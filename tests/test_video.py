@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bench.fakecam import make_frames
-from tasks.video import process_video
+from playground.video import process_video
 from zoo.errors import ZooError
 
 

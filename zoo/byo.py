@@ -14,7 +14,7 @@ import re
 import threading
 from pathlib import Path
 from zoo import hub
-from zoo.errors import RefusedModelError
+from zoo.errors import RefusedModelError, clip
 from zoo.specs import HubSource, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def parse(model_id: str) -> tuple[str, str | None]:
     text = model_id.strip()
     m = _ID.match(text if text.startswith("hf:") else f"hf:{text}")
     if not m:
-        raise RefusedModelError(f"'{model_id}' is not a Hub model id: expected owner/name or owner/name@revision")
+        raise RefusedModelError(f"'{clip(model_id)}' is not a Hub model id: expected owner/name or owner/name@revision")
     return hub.validate_repo_id(m["repo"]), hub.validate_revision(m["rev"])
 
 
@@ -85,8 +85,12 @@ def _spec(data: dict) -> ModelSpec:
     )
 
 
-def inspect(model_id: str, task: str | None = None) -> ModelSpec:
-    """Read the model's card and decide. Raises RefusedModelError (with the reason) or HubError."""
+def inspect(model_id: str, task: str | None = None, *, remember: bool = True) -> ModelSpec:
+    """Read the model's card and decide. Raises RefusedModelError (with the reason) or HubError.
+
+    With ``remember`` (the command line), the entry is kept for this process and written to the
+    remembered list, so that a cached model runs offline later; the app keeps what a visitor adds in that
+    visitor's session instead (``remember=False``)."""
     repo_id, revision = parse(model_id)
     info = hub.model_info(repo_id, revision)
     files = {s.rfilename: (s.size or 0) for s in (info.siblings or [])}
@@ -162,9 +166,10 @@ def inspect(model_id: str, task: str | None = None) -> ModelSpec:
                    "extra_files": [f for f in wanted if f != weights[0]]},
     }
     spec = _spec(data)
-    with _lock:
-        _known[spec.id] = spec
-    _remember(data)
+    if remember:
+        with _lock:
+            _known[spec.id] = spec
+        _remember(data)
     return spec
 
 

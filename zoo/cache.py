@@ -8,7 +8,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from zoo.errors import ModelLoadError, ModelUnavailableError, ZooError
 from zoo.runtimes import Runner, loader
@@ -70,55 +71,133 @@ def load(spec: ModelSpec, progress: Callable[[float, str], None] | None = None) 
     return Loaded(spec, runner, dt)
 
 
+def close_runner(runner: Runner) -> None:
+    """Free what a runner holds (a MediaPipe graph keeps its own threads and buffers until closed)."""
+    close = getattr(runner, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception as exc:  # noqa: BLE001 - closing must never break the caller
+        log.warning("closing a model failed: %r", exc)
+
+
+@dataclass
+class _Entry:
+    loaded: Loaded
+    users: int = 0  # leases held now
+    evicted: bool = False  # out of the cache; closed when its last lease ends
+
+
+def default_max_models() -> int:
+    """Loaded models kept at once: at least the default pairs of every tab (10) and a few more."""
+    try:
+        return max(1, int(os.environ.get("ZOO_MAX_MODELS", "16")))
+    except ValueError:
+        return 16
+
+
 class ModelCache:
-    def __init__(self, max_models: int = 8, load_fn: Callable[..., Loaded] = load):
-        if max_models < 1:
+    """Each model loads once; the least recently used go when there are more than ``max_models`` (read
+    from ``ZOO_MAX_MODELS`` when used, unless given). What goes is closed: at once when nobody is running
+    it, otherwise when its last :meth:`lease` ends."""
+
+    def __init__(self, max_models: int | None = None, load_fn: Callable[..., Loaded] = load):
+        if max_models is not None and max_models < 1:
             raise ValueError("max_models must be at least 1")
-        self.max_models = max_models
+        self._max_models = max_models
         self._load = load_fn
-        self._items: OrderedDict[str, Loaded] = OrderedDict()
+        self._items: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
+        self.closed = 0  # models closed so far (a figure for tests and the soak)
 
-    def get(self, spec: ModelSpec, progress: Callable[[float, str], None] | None = None) -> Loaded:
+    @property
+    def max_models(self) -> int:
+        return self._max_models if self._max_models is not None else default_max_models()
+
+    def _hit(self, spec: ModelSpec, take: bool) -> _Entry | None:
+        entry = self._items.get(spec.id)
+        if entry is not None and entry.loaded.spec == spec:
+            self._items.move_to_end(spec.id)
+            entry.users += take
+            return entry
+        return None
+
+    def _acquire(self, spec: ModelSpec, progress, take: bool) -> _Entry:
         with self._lock:
-            hit = self._items.get(spec.id)
-            if hit is not None and hit.spec == spec:
-                self._items.move_to_end(spec.id)
+            hit = self._hit(spec, take)
+            if hit is not None:
                 return hit
             key_lock = self._key_locks.setdefault(spec.id, threading.Lock())
         with key_lock:  # one loader per model; others wait for it instead of loading twice
             with self._lock:
-                hit = self._items.get(spec.id)
-                if hit is not None and hit.spec == spec:
-                    self._items.move_to_end(spec.id)
+                hit = self._hit(spec, take)
+                if hit is not None:
                     return hit
             loaded = self._load(spec, progress)
+            to_close = []
             with self._lock:
-                self._items[spec.id] = loaded
-                self._items.move_to_end(spec.id)
+                old = self._items.pop(spec.id, None)
+                if old is not None:  # the same id with another spec (a re-added model): retire the old one
+                    to_close += self._retire(old)
+                entry = _Entry(loaded, users=int(take))
+                self._items[spec.id] = entry
                 while len(self._items) > self.max_models:
-                    old_id, _old = self._items.popitem(last=False)
-                    # Not closed here: a stream may still be using it; it goes with its last reference.
+                    old_id, old = self._items.popitem(last=False)
                     log.info("released %s (cache holds %d models)", old_id, self.max_models)
-            return loaded
+                    to_close += self._retire(old)
+        self._close(to_close)
+        return entry
+
+    def _retire(self, entry: _Entry) -> list[Loaded]:
+        """Called under the lock: the entry leaves the cache; returns it if it can be closed now."""
+        entry.evicted = True
+        return [entry.loaded] if entry.users == 0 else []
+
+    def _close(self, items: list[Loaded]) -> None:
+        for loaded in items:
+            close_runner(loaded.runner)
+            with self._lock:
+                self.closed += 1
+
+    def get(self, spec: ModelSpec, progress: Callable[[float, str], None] | None = None) -> Loaded:
+        """Load (or find) a model without holding it: for warming up. To run it, take a :meth:`lease`."""
+        return self._acquire(spec, progress, take=False).loaded
+
+    @contextmanager
+    def lease(self, spec: ModelSpec, progress: Callable[[float, str], None] | None = None) -> Iterator[Loaded]:
+        """The loaded model, kept open (not closed by an eviction) until the block ends."""
+        entry = self._acquire(spec, progress, take=True)
+        try:
+            yield entry.loaded
+        finally:
+            with self._lock:
+                entry.users -= 1
+                done = entry.evicted and entry.users == 0
+            if done:
+                self._close([entry.loaded])
 
     def is_loaded(self, model_id: str) -> bool:
         with self._lock:
             return model_id in self._items
 
-    def loaded_ids(self) -> list[str]:
+    def __len__(self) -> int:
         with self._lock:
-            return list(self._items)
+            return len(self._items)
 
     def discard(self, model_id: str) -> None:
-        """Forget one model (it is loaded again on its next use)."""
+        """Forget one model (closed once nobody runs it; loaded again on its next use)."""
         with self._lock:
-            self._items.pop(model_id, None)
+            entry = self._items.pop(model_id, None)
+            to_close = self._retire(entry) if entry is not None else []
+        self._close(to_close)
 
     def clear(self) -> None:
         with self._lock:
-            self._items.clear()
+            entries, self._items = list(self._items.values()), OrderedDict()
+            to_close = [loaded for e in entries for loaded in self._retire(e)]
+        self._close(to_close)
 
 
-MODELS = ModelCache(max_models=int(os.environ.get("ZOO_MAX_MODELS", "8")))
+MODELS = ModelCache()

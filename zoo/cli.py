@@ -15,7 +15,7 @@ import numpy as np
 
 from zoo.errors import ZooError
 from zoo.images import ImageError, load_image, sample_image_path, save_image
-from zoo.registry import UnknownModelError, all_specs, get_spec
+from zoo.registry import UnknownModelError, all_specs, get_spec, resolve
 from zoo.specs import TASKS
 
 
@@ -48,7 +48,7 @@ def _safe_name(model_id: str) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from tasks import TASKS as TASK_DEFS, predict
 
-    spec = get_spec(args.model)
+    spec = resolve(args.model)
     task = TASK_DEFS[spec.task]
     out_dir = Path(args.annotate) if args.annotate else None
     if out_dir:
@@ -82,7 +82,7 @@ def bench_model(model_id: str, rgb: np.ndarray, runs: int, warmup: int = 3) -> d
 
     cache = ModelCache(max_models=1)
     t0 = time.perf_counter()
-    spec = get_spec(model_id)
+    spec = resolve(model_id)
     loaded = cache.get(spec)
     load_s = time.perf_counter() - t0
     for _ in range(warmup):
@@ -95,6 +95,7 @@ def bench_model(model_id: str, rgb: np.ndarray, runs: int, warmup: int = 3) -> d
     lat.sort()
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
     del loaded
+    cache.clear()  # closes it
     return {"model": model_id, "width": rgb.shape[1], "height": rgb.shape[0], "runs": runs,
             "load_s": round(load_s, 3), "p50_ms": round(statistics.median(lat), 2), "p95_ms": round(p95, 2),
             "fps": round(runs / wall, 1)}
@@ -112,7 +113,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     rgb = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
     ids = args.models or [s.id for s in all_specs() if s.bundled and s.offline_available()]
     for mid in ids:
-        get_spec(mid)  # unknown ids fail before any work
+        resolve(mid)  # unknown ids fail before any work
     status = 0
     rows = []
     for mid in ids:
@@ -234,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownModelError as exc:
         _error(str(exc))
         return 2
-    except (ZooError, ImageError) as exc:
+    except ZooError as exc:
         _error(str(exc))
         return 1
     except KeyboardInterrupt:

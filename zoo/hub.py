@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from zoo.errors import HubError, RefusedModelError
+from zoo.errors import HubError, RefusedModelError, clip
 from zoo.specs import HubSource, env_flag
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def token() -> str | bool | None:
 def validate_repo_id(repo_id: str) -> str:
     repo_id = (repo_id or "").strip()
     if not _REPO_ID.match(repo_id):
-        raise RefusedModelError(f"'{repo_id}' is not a Hub model id: expected owner/name, e.g. google/mobilenet_v2_1.0_224")
+        raise RefusedModelError(f"'{clip(repo_id)}' is not a Hub model id: expected owner/name, e.g. google/mobilenet_v2_1.0_224")
     return repo_id
 
 
@@ -60,7 +60,7 @@ def validate_revision(revision: str | None) -> str | None:
         return None
     revision = revision.strip()
     if not _REVISION.match(revision) or ".." in revision:
-        raise RefusedModelError(f"'{revision}' is not a valid revision (a branch, tag or commit hash)")
+        raise RefusedModelError(f"'{clip(revision)}' is not a valid revision (a branch, tag or commit hash)")
     return revision
 
 

@@ -1,20 +1,81 @@
-"""The image edge: everything that enters the zoo becomes RGB uint8 here, once."""
+"""The image edge: everything that enters the zoo becomes RGB uint8 here, once.
+
+A file is checked from its header (format, size on disk, side lengths, aspect, pixel count) before a
+single pixel is decoded; then it is decoded once (EXIF orientation applied, 16-bit scaled to 8, alpha
+composited on white, palette/CMYK/greyscale converted), shrunk to the size the caller asks for, and
+handed on as a contiguous RGB uint8 array. Limits are read when used (``ZOO_MAX_*``), so a deployment
+or a test can change them without re-importing anything.
+"""
 from __future__ import annotations
 
 import io
 import os
+import threading
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Refuse anything larger than this (decompression bombs, absurd uploads).
-MAX_PIXELS = int(os.environ.get("ZOO_MAX_PIXELS", 50_000_000))
-MAX_FILE_BYTES = int(os.environ.get("ZOO_MAX_IMAGE_BYTES", 64 * 1024 * 1024))
+from zoo.errors import ZooError
+
+# Formats the playground decodes; anything else is refused from its header.
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
+# Decoding a large picture costs its full size in memory for a moment: at most this many at once.
+_DECODES = threading.BoundedSemaphore(2)
 
 
-class ImageError(ValueError):
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def max_pixels() -> int:
+    return _env_int("ZOO_MAX_PIXELS", 50_000_000)
+
+
+def max_side() -> int:
+    """The longest side accepted (OpenCV's remap, inside MediaPipe, aborts the process at 32767)."""
+    return min(_env_int("ZOO_MAX_SIDE", 16_384), 16_384)
+
+
+def max_aspect() -> float:
+    return float(_env_int("ZOO_MAX_ASPECT", 20))
+
+
+def max_file_bytes() -> int:
+    return _env_int("ZOO_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
+
+
+class ImageError(ZooError, ValueError):
     """An input that is not a usable image; the message is meant for a person."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    width: int
+    height: int
+    mode: str
+
+
+def check_size(width: int, height: int, name: str | None = None) -> None:
+    """Refuse sides, aspect ratios and pixel counts the playground will not decode or run."""
+    at = f"{name}: " if name else ""
+    if width < 1 or height < 1:
+        raise ImageError(f"{at}the image is empty ({width}x{height})")
+    side = max_side()
+    if max(width, height) > side:
+        raise ImageError(f"{at}image too large ({width}x{height}); the longest side may be at most {side} pixels")
+    if width * height > max_pixels():
+        raise ImageError(f"{at}image too large ({width}x{height}, over {max_pixels() / 1e6:g} megapixels)")
+    aspect = max(width, height) / min(width, height)
+    if aspect > max_aspect() and max(width, height) > 64:
+        raise ImageError(f"{at}the image is {width}x{height}, too long and thin to show a scene "
+                         f"(at most {max_aspect():g}:1)")
 
 
 def to_rgb_uint8(image: np.ndarray | Image.Image) -> np.ndarray:
@@ -24,16 +85,14 @@ def to_rgb_uint8(image: np.ndarray | Image.Image) -> np.ndarray:
     read them with OpenCV, at that edge.
     """
     if isinstance(image, Image.Image):
+        check_size(image.width, image.height)
         return _pil_to_rgb(image)
     arr = np.asarray(image)
     if arr.size == 0 or arr.ndim not in (2, 3):
         raise ImageError(f"not an image: array of shape {arr.shape}")
     if arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4):
         raise ImageError(f"not an image: {arr.shape[2]} channels")
-    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise ImageError(
-            f"image too large: {arr.shape[1]}x{arr.shape[0]} is over {MAX_PIXELS // 1_000_000} megapixels"
-        )
+    check_size(arr.shape[1], arr.shape[0])
     arr = _to_uint8(arr)
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
@@ -55,11 +114,13 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
         finite = np.nan_to_num(arr.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         scale = 255.0 if finite.max(initial=0.0) <= 1.0 else 1.0
         return np.clip(finite * scale, 0, 255).astype(np.uint8)
-    if arr.dtype in (np.uint16, np.int32, np.uint32, np.int64, np.uint64, np.int16):
-        # 16-bit (and wider) images use their full range; scale to 8 bits.
+    if arr.dtype == np.uint16:  # a 16-bit image uses its full range, dark or not
+        return (arr >> 8).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.integer):
+        # wider integers (PIL's "I" mode holds 16-bit PNGs): 16-bit range when any value needs it
         info_max = 65535 if arr.max(initial=0) > 255 else 255
         return np.clip(arr.astype(np.float32) * (255.0 / info_max), 0, 255).astype(np.uint8)
-    return np.clip(arr, 0, 255).astype(np.uint8)
+    raise ImageError(f"not an image: values of type {arr.dtype}")
 
 
 def _composite(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -69,53 +130,85 @@ def _composite(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def _pil_to_rgb(img: Image.Image) -> np.ndarray:
-    if img.width * img.height > MAX_PIXELS:
-        raise ImageError(
-            f"image too large: {img.width}x{img.height} is over {MAX_PIXELS // 1_000_000} megapixels"
-        )
     img = ImageOps.exif_transpose(img)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return to_rgb_uint8(np.asarray(img).astype(np.uint16))
+    if img.mode in ("I", "F"):
         return to_rgb_uint8(np.asarray(img))
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
     elif img.mode != "RGB":
-        img = img.convert("RGB")
+        img = img.convert("RGB")  # palette, greyscale, CMYK, YCbCr, 1-bit
     return to_rgb_uint8(np.asarray(img))
 
 
-def load_image(source: str | os.PathLike | bytes) -> np.ndarray:
-    """Read an image file (or bytes) into RGB uint8, with a readable error for anything else."""
+def _open(data: bytes, name: str) -> Image.Image:
     try:
-        if isinstance(source, (bytes, bytearray)):
-            data = bytes(source)
-            name = "upload"
-        else:
-            path = Path(source)
-            name = path.name
-            if not path.is_file():
-                raise ImageError(f"{name}: no such file")
-            size = path.stat().st_size
-            if size == 0:
-                raise ImageError(f"{name}: empty file")
-            if size > MAX_FILE_BYTES:
-                raise ImageError(f"{name}: file too large ({size // 2**20} MiB)")
-            data = path.read_bytes()
-        if not data:
-            raise ImageError(f"{name}: empty file")
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise ImageError(
-                    f"{name}: image too large ({img.width}x{img.height}, over "
-                    f"{MAX_PIXELS // 1_000_000} megapixels)"
-                )
-            img.load()
-            return _pil_to_rgb(img)
-    except ImageError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise ImageError(f"{name}: not a readable image") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"{name}: not a readable image ({exc.__class__.__name__})") from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=FORMATS)
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image the playground reads (JPEG, PNG, WebP, GIF, BMP or TIFF)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: image too large (over {max_pixels() / 1e6:g} megapixels)") from None
+    except Exception as exc:  # noqa: BLE001 - a header that makes the decoder fail is a broken file
+        raise ImageError(f"{name}: not a readable image ({exc.__class__.__name__})") from None
+
+
+def _read(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name = bytes(source), "upload"
+    else:
+        path = Path(source)
+        name = path.name or "upload"
+        if not path.is_file():
+            raise ImageError(f"{name}: no such file")
+        size = path.stat().st_size
+        if size > max_file_bytes():
+            raise ImageError(f"{name}: file too large ({size / 2**20:.0f} MiB; at most "
+                             f"{max_file_bytes() / 2**20:.0f} MiB)")
+        data = path.read_bytes()
+    if not data:
+        raise ImageError(f"{name}: the file is empty")
+    if len(data) > max_file_bytes():
+        raise ImageError(f"{name}: file too large ({len(data) / 2**20:.0f} MiB)")
+    return data, name
+
+
+def probe(source: str | os.PathLike | bytes) -> ImageInfo:
+    """Format and size from the header alone; raises ImageError for anything the playground refuses."""
+    data, name = _read(source)
+    with _open(data, name) as img:
+        check_size(img.width, img.height, name)
+        return ImageInfo(img.format or "?", img.width, img.height, img.mode)
+
+
+def load_image(source: str | os.PathLike | bytes, *, max_side: int | None = None) -> np.ndarray:
+    """Read an image file (or its bytes) into RGB uint8, with a readable error for anything else.
+
+    With ``max_side``, the picture is shrunk so that its longer side is at most that (JPEGs are decoded
+    at a reduced scale straight away, so a large photo never occupies its full size in memory)."""
+    data, name = _read(source)
+    img = _open(data, name)
+    try:
+        check_size(img.width, img.height, name)
+        if max_side and img.format == "JPEG":
+            img.draft("RGB", (max_side, max_side))  # DCT scaling: a power-of-two reduction at decode
+        with _DECODES:
+            try:
+                img.load()
+            except OSError as exc:
+                text = str(exc).lower()
+                why = "the file is truncated" if "truncated" in text or "end of file" in text else "a broken file"
+                raise ImageError(f"{name}: not a readable image ({why})") from None
+            except (ValueError, SyntaxError, Image.DecompressionBombError, MemoryError) as exc:
+                raise ImageError(f"{name}: not a readable image ({exc.__class__.__name__})") from None
+            rgb = _pil_to_rgb(img)
+    finally:
+        img.close()
+    if max_side:
+        rgb, _ = fit_within(rgb, max_side)
+    return rgb
 
 
 def save_image(path: str | os.PathLike, rgb: np.ndarray) -> None:

@@ -11,6 +11,9 @@ from zoo.specs import LocalSource, ModelSpec
 FORMAT = "vision-playground/gesture-head/1"
 
 
+MAX_HEAD_BYTES = 16 * 1024 * 1024  # a trained head is a few kB (an image head's linear layer, a few MB)
+
+
 class TeachError(ZooError):
     """Bad training data or a bad head file; the message says what to fix."""
 
@@ -19,6 +22,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     import onnx
 
     path = Path(path)
+    if path.stat().st_size > MAX_HEAD_BYTES:
+        raise TeachError(f"{path.name}: too large for a gesture head exported by the playground")
     try:
         onx = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # noqa: BLE001 - any parse failure is "not ONNX"
@@ -30,9 +35,10 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def spec_for_file(model_id: str) -> ModelSpec:
-    """``file:PATH`` of an exported head -> its zoo entry."""
-    path = Path(model_id[len("file:"):]).expanduser()
+def spec_for_file(model_id: str, *, path: str | Path | None = None) -> ModelSpec:
+    """``file:PATH`` of an exported head -> its zoo entry (the command line). The app gives a head the
+    session trained an id of its own (``mine:...``) and its ``path``, which never reaches the visitor."""
+    path = Path(path if path is not None else model_id[len("file:"):]).expanduser()
     if not path.is_file():
         raise TeachError(f"{path}: no such file")
     meta = read_metadata(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
+from zoo.errors import ZooError, clip
 from zoo.specs import BundledSource, ModelSpec
 
 MP = "mediapipe"
@@ -159,12 +160,15 @@ BUNDLED: tuple[ModelSpec, ...] = (
 
 
 
-class UnknownModelError(KeyError):
-    def __init__(self, model_id: str, suggestions: Iterable[str] = ()):
+class UnknownModelError(ZooError, KeyError):
+    """An id that names no model the caller may run; the message lists the closest ids."""
+
+    def __init__(self, model_id: object, suggestions: Iterable[str] = (), hint: str = ""):
         self.model_id = model_id
         self.suggestions = list(suggestions)
-        hint = f"; closest: {', '.join(self.suggestions)}" if self.suggestions else ""
-        super().__init__(f"unknown model '{model_id}'{hint}")
+        if self.suggestions:
+            hint = f"closest: {', '.join(self.suggestions)}"
+        super().__init__(f"unknown model '{clip(model_id)}'" + (f"; {hint}" if hint else ""))
 
     def __str__(self) -> str:  # KeyError quotes its message; a person should not see that
         return self.args[0]
@@ -181,19 +185,34 @@ def all_specs(task: str | None = None) -> list[ModelSpec]:
 
 
 def get_spec(model_id: str) -> ModelSpec:
-    for spec in _all():
-        if spec.id == model_id:
-            return spec
-    if model_id.startswith("hf:"):
-        from zoo import byo
+    """A registry entry by id. Only the registry: bring-your-own (``hf:``) and local files (``file:``) are
+    resolved by :func:`resolve` on the command line, and by a session's own offer in the app."""
+    if isinstance(model_id, str):
+        for spec in _all():
+            if spec.id == model_id:
+                return spec
+    raise UnknownModelError(model_id, suggest(model_id))
 
-        return byo.spec_for(model_id)
-    if model_id.startswith("file:"):
-        from zoo import local
 
-        return local.spec_for_file(model_id)
+def suggest(model_id: object) -> list[str]:
+    if not isinstance(model_id, str) or not model_id or len(model_id) > 200:
+        return []
     ids = [s.id for s in _all()]
     close = difflib.get_close_matches(model_id, ids, n=3, cutoff=0.3)
     if not close:
-        close = [i for i in ids if model_id and model_id.split("/")[0] in i][:3]
-    raise UnknownModelError(model_id, close)
+        close = [i for i in ids if model_id.split("/")[0] in i][:3]
+    return close
+
+
+def resolve(model_id: str) -> ModelSpec:
+    """The command line's lookup: a registry id, ``hf:OWNER/NAME[@REV]`` (its card checked, then remembered
+    so that a cached model runs offline later) or ``file:PATH`` of a head the gesture lab exported."""
+    if isinstance(model_id, str) and model_id.startswith("hf:"):
+        from zoo import byo
+
+        return byo.spec_for(model_id)
+    if isinstance(model_id, str) and model_id.startswith("file:"):
+        from zoo import local
+
+        return local.spec_for_file(model_id)
+    return get_spec(model_id)

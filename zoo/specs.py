@@ -16,6 +16,8 @@ from types import MappingProxyType
 from typing import Any, Mapping, Union
 
 TASKS = ("face", "hands", "pose", "gesture", "segmentation")
+# Ids of models outside the registry: a Hub repo a user brought, a file (command line), a session's own model.
+EXTERNAL_PREFIXES = ("hf:", "file:", "mine:")
 
 _ID_RE = re.compile(r"^(face|hands|pose|gesture|segmentation)/[a-z0-9][a-z0-9._-]*$")
 
@@ -100,7 +102,7 @@ class ModelSpec:
     detector: HubSource | None = None
 
     def __post_init__(self) -> None:
-        external = self.id.startswith(("hf:", "file:"))
+        external = self.id.startswith(EXTERNAL_PREFIXES)
         if not _ID_RE.match(self.id) and not external:
             raise ValueError(f"bad model id {self.id!r}: expected 'task/name'")
         if self.task not in TASKS:

@@ -2,33 +2,76 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
+import cv2
 import gradio as gr
 import numpy as np
 
+from playground.limits import WORKSPACE, one_at_a_time
+from playground.live import StreamSession, user_message
 from tasks import gesture_lab as lab
-from tasks.live import user_message
+from zoo.errors import clip
+from zoo.images import ImageError, fit_within, load_image
+from zoo.registry import all_specs
 
 log = logging.getLogger(__name__)
 
+MAX_SAMPLES = 200  # per session
+SAMPLE_MAX_SIDE = 640  # samples are kept as JPEGs of at most this size (a few tens of kB each)
+THUMB_SIDE = 128
+MAX_NAME = 40
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One teaching sample as the session keeps it: compressed, with a thumbnail for the gallery."""
+
+    label: str
+    jpeg: bytes
+    thumb: np.ndarray
+
+    @classmethod
+    def of(cls, label: str, rgb: np.ndarray) -> "Sample":
+        small, _ = fit_within(rgb, SAMPLE_MAX_SIDE)
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        if not ok:
+            raise ImageError("could not keep the sample")
+        return cls(label, buf.tobytes(), fit_within(small, THUMB_SIDE)[0])
+
+    def image(self) -> np.ndarray:
+        return load_image(self.jpeg)
+
 
 def _names(text: str) -> list[str]:
-    return list(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
+    names = [clip(n.strip(), MAX_NAME) for n in (text or "")[:2000].split(",") if n.strip()]
+    return list(dict.fromkeys(names))[: lab.MAX_CLASSES + 1]
 
 
-def _gallery(samples: list[tuple[str, np.ndarray]]) -> list[tuple[np.ndarray, str]]:
-    return [(img, label) for label, img in samples]
+def _gallery(samples: list[Sample]) -> list[tuple[np.ndarray, str]]:
+    return [(s.thumb, s.label) for s in samples]
 
 
-def _counts(samples: list[tuple[str, np.ndarray]], names: list[str]) -> str:
+def _counts(samples: list[Sample], names: list[str]) -> str:
     counts = {n: 0 for n in names}
-    for label, _ in samples:
-        counts[label] = counts.get(label, 0) + 1
+    for s in samples:
+        counts[s.label] = counts.get(s.label, 0) + 1
     return " · ".join(f"**{k}**: {v}" for k, v in counts.items()) or "no samples yet"
+
+
+def _room(samples: list[Sample]) -> int:
+    if len(samples) >= MAX_SAMPLES:
+        raise gr.Error(f"a session keeps at most {MAX_SAMPLES} samples: delete some first", print_exception=False)
+    return MAX_SAMPLES - len(samples)
+
+
+def backbone_choices(state: StreamSession | None) -> list[tuple[str, str]]:
+    """The image head's backbones: the registry's image classifiers and the ones this session added."""
+    specs = [s for s in all_specs("gesture") if s.runtime == "hand_crop_classifier"]
+    specs += [s for s in (state.offer.own() if state is not None else ()) if s.runtime == "hand_crop_classifier"]
+    return [(f"{s.source.repo_id} [{s.id}]", s.id) for s in specs]
 
 
 def confusion_figure(model: lab.Trained):
@@ -50,9 +93,10 @@ def confusion_figure(model: lab.Trained):
     return fig
 
 
-def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, session: gr.State) -> None:
-    """Inside the gesture tab. ``added`` holds this session's extra picker entries; ``session`` is the
-    tab's live stream, whose frames the burst capture takes."""
+def build_teach_panel(pickers: dict[str, Any], session: gr.State,
+                      choices_fn: Callable[[StreamSession], list[tuple[str, str]]]) -> None:
+    """Inside the gesture tab. ``session`` is the tab's live stream (whose frames the burst capture takes)
+    and holds the models this session may run, which a trained head joins."""
     with gr.Accordion("Teach your own gestures", open=False):
         gr.Markdown("Name 2 to 10 gestures, give each a few samples (a burst from the live webcam above, or "
                     "uploads), then train. "
@@ -83,7 +127,9 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, sess
         selected = gr.State(None)
         with gr.Row():
             head = gr.Radio(["landmark", "image"], value="landmark", label="Head")
-            backbone = gr.Textbox(value=lab.DEFAULT_BACKBONE, label="Backbone for the image head (Hub id)")
+            first = backbone_choices(None)
+            backbone = gr.Dropdown(first, value=first[0][1] if first else None,
+                                   label="Backbone for the image head (the zoo's, or one you added above)")
             train_btn = gr.Button("Train", variant="primary", elem_id="teach-train")
         report = gr.Markdown(elem_id="teach-report")
         with gr.Row():
@@ -97,13 +143,13 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, sess
         names.change(on_names, [names], [target], api_visibility="private")
 
         def on_burst(label, n, samples_, text, live):
-            if not label:
+            if not label or label not in _names(text):
                 raise gr.Error("name the gestures first", print_exception=False)
             if live is None or live.latest_camera_frame() is None:
                 raise gr.Error("start the live webcam above first (Record), then capture", print_exception=False)
             samples_ = list(samples_)
-            for _ in range(int(n)):
-                samples_.append((label, live.latest_camera_frame()))
+            for _ in range(min(int(max(1, min(30, n or 1))), _room(samples_))):
+                samples_.append(Sample.of(label, live.latest_camera_frame()))
                 yield samples_, _gallery(samples_), _counts(samples_, _names(text))
                 time.sleep(0.2)
 
@@ -111,23 +157,24 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, sess
                         api_visibility="private")
 
         def on_add(label, files, samples_, text):
-            if not label:
+            if not label or label not in _names(text):
                 raise gr.Error("name the gestures first", print_exception=False)
             new = []
-            from zoo.images import ImageError, load_image
-
             skipped = []
-            for f in files or []:
+            room = _room(samples_)
+            for f in (files or [])[:room]:
                 try:
-                    new.append(load_image(getattr(f, "name", f)))
+                    new.append(Sample.of(label, load_image(getattr(f, "name", f), max_side=SAMPLE_MAX_SIDE)))
                 except ImageError as exc:
-                    skipped.append(str(exc))
+                    skipped.append(user_message(exc))
+            if len(files or []) > room:
+                skipped.append(f"only {room} more samples fit (at most {MAX_SAMPLES})")
             if not new:
                 raise gr.Error("upload images first" + (f" ({'; '.join(skipped)})" if skipped else ""),
                                print_exception=False)
             if skipped:
                 gr.Warning("; ".join(skipped))
-            samples_ = samples_ + [(label, img) for img in new]
+            samples_ = samples_ + new
             return samples_, _gallery(samples_), _counts(samples_, _names(text)), None
 
         add_btn.click(on_add, [target, uploads, samples, names], [samples, gallery, counts, uploads],
@@ -139,7 +186,7 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, sess
         gallery.select(on_select, None, [selected], api_visibility="private")
 
         def on_delete(index, samples_, text):
-            if index is None or not (0 <= index < len(samples_)):
+            if not isinstance(index, int) or not (0 <= index < len(samples_)):
                 raise gr.Error("click a sample in the gallery first", print_exception=False)
             samples_ = samples_[:index] + samples_[index + 1:]
             return samples_, _gallery(samples_), _counts(samples_, _names(text)), None
@@ -147,21 +194,29 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, sess
         delete_btn.click(on_delete, [selected, samples, names], [samples, gallery, counts, selected],
                          api_visibility="private")
 
-        def on_train(samples_, kind, backbone_id, extra, progress=gr.Progress(track_tqdm=True)):
+        def on_train(samples_, kind, backbone_id, state: StreamSession, request: gr.Request,
+                     progress=gr.Progress(track_tqdm=True)):
             try:
-                model = lab.train([lab.Sample(label, img, name=f"{label} sample {i + 1}")
-                                   for i, (label, img) in enumerate(samples_)],
-                                  head=kind, backbone=(backbone_id or "").strip() or None,
-                                  progress=lambda f, d: progress(f, desc=d))
+                with one_at_a_time("training", getattr(request, "session_hash", None)):
+                    if kind not in ("landmark", "image"):
+                        raise lab.TeachError("pick the landmark head or the image head")
+                    source = None
+                    if kind == "image":  # only a backbone this session was offered
+                        spec = state.offer.spec(backbone_id)
+                        if spec.runtime != "hand_crop_classifier":
+                            raise lab.TeachError(f"{spec.id} is not an image backbone")
+                        source = spec.source
+                    model = lab.train([lab.Sample(s.label, s.image(), name=f"{s.label} sample {i + 1}")
+                                       for i, s in enumerate(samples_)],
+                                      head=kind, backbone=source.repo_id if source else None,
+                                      backbone_revision=source.revision if source else None,
+                                      progress=lambda f, d: progress(f, desc=d))
+                    path = WORKSPACE.new_dir("gesture-heads") / f"my-gestures-{kind}.onnx"
+                    path.write_bytes(lab.to_onnx(model))
+                    spec = state.offer.add_trained(path, kind)
             except Exception as exc:  # noqa: BLE001
                 raise gr.Error(user_message(exc), print_exception=False) from None
-            folder = Path(tempfile.mkdtemp(prefix="gesture-lab-"))
-            path = folder / f"my-gestures-{kind}.onnx"
-            path.write_bytes(lab.to_onnx(model))
-            model_id = f"file:{path}"
-            label = f"My gestures ({kind} head) [{model_id}]"
-            extra = [e for e in extra if not e[1].startswith("file:")] + [(label, model_id)]
-            choices = choices_fn() + extra
+            choices = choices_fn(state)
             acc = ("not measured (too few samples to hold any out)" if model.n_test == 0
                    else f"**{model.accuracy:.0%}** on {model.n_test} held-out samples")
             warn = "".join(f"\n- {p}" for p in model.problems[:8])
@@ -169,7 +224,9 @@ def build_teach_panel(pickers: dict[str, Any], added: gr.State, choices_fn, sess
                    f"It is now in both pickers as *My gestures*; set it as A and the built-in recogniser as B."
                    + (f"\n\nSkipped:{warn}" if warn else ""))
             return (msg, confusion_figure(model) if model.n_test else None, str(path),
-                    gr.update(choices=choices, value=model_id), gr.update(choices=choices), extra)
+                    gr.update(choices=choices, value=spec.id), gr.update(choices=choices),
+                    gr.update(choices=backbone_choices(state)))
 
-        train_btn.click(on_train, [samples, head, backbone, added],
-                        [report, plot, export, pickers["a"], pickers["b"], added], api_visibility="private")
+        train_btn.click(on_train, [samples, head, backbone, session],
+                        [report, plot, export, pickers["a"], pickers["b"], backbone], api_visibility="private",
+                        concurrency_limit=1)

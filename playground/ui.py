@@ -17,9 +17,11 @@ import pandas as pd
 from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.draw import stamp
-from tasks.live import SideOutput, StreamSession, predict_pair, user_message
-from tasks.video import MAX_VIDEO_SECONDS, process_video
-from zoo import byo, hub, stats
+from playground.components import ImageInput, Inline, OutputImage, OutputSlider
+from playground.limits import one_at_a_time
+from playground.live import SideOutput, StreamSession, predict_pair, user_message
+from playground.video import MAX_VIDEO_SECONDS, video_steps
+from zoo import hub, stats
 from zoo.hub_registry import UNAVAILABLE
 from zoo.registry import all_specs
 from zoo.images import fit_within, sample_image_path
@@ -37,7 +39,9 @@ STREAM_IDLE_S = 5.0
 # Streamed pictures are sent at most this wide: each sits in a third of the page, and every extra pixel is
 # decoded by the browser 10-15 times a second (640x480 -> 480x360 was worth about a frame per second here).
 LIVE_MAX_SIDE = 480
-LIVE_JPEG_QUALITY = 80
+# While a video is processed, the page hears from it at least this often (seconds): each message is also
+# Gradio's chance to stop the work when the visitor has left.
+VIDEO_PULSE_S = 1.0
 BYO_HINTS = {
     "face": "object-detection with a 'face' label",
     "hands": "none yet: no Hub detector gives the 21 landmarks",
@@ -55,7 +59,7 @@ PREFERRED = {
 
 
 def _teach_panel(*args):
-    from tasks.gesture_ui import build_teach_panel
+    from playground.gesture_ui import build_teach_panel
 
     return build_teach_panel(*args)
 
@@ -64,11 +68,14 @@ def _teach_panel(*args):
 EXTRA_PANELS = {"gesture": _teach_panel}
 
 
-def model_choices(task: str) -> list[tuple[str, str]]:
+def model_choices(task: str, session: StreamSession | None = None) -> list[tuple[str, str]]:
+    """The picker's entries: the registry's models for the task, then the ones this session added or trained."""
     out = []
     for spec in all_specs(task):
         where = "offline" if spec.offline_available() else ("Hub, not cached" if not spec.bundled else "not installed")
         out.append((f"{spec.name} [{spec.id}] ({where})", spec.id))
+    for spec in session.offer.own() if session is not None else ():
+        out.append((f"{spec.name} [{spec.id}] (yours)", spec.id))
     return out
 
 
@@ -169,14 +176,15 @@ def build_task_tab(task_name: str) -> None:
                         # The browser sends the camera's frames as they are (mirror=False: Gradio would
                         # otherwise draw every frame twice to flip it) and only its preview is mirrored, by
                         # CSS (MIRRORED_PREVIEW_CSS); the outputs are drawn mirrored on the server.
-                        cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam (mirrored)",
+                        cam = ImageInput(sources=["webcam"], streaming=True, type="filepath", label="Webcam (mirrored)",
                                        webcam_options=gr.WebcamOptions(
                                            mirror=False, constraints={"video": {"width": {"ideal": 640},
                                                                                "height": {"ideal": 480}}}),
                                        elem_classes=["mirrored-preview"], elem_id=f"{task_name}-cam")
                     with gr.Tab("Image"):
-                        still = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Image",
-                                         elem_id=f"{task_name}-image")
+                        # the app decodes the file itself, behind its checks (playground.components)
+                        still = ImageInput(sources=["upload", "webcam", "clipboard"], type="filepath", label="Image",
+                                           elem_id=f"{task_name}-image")
                         run_btn = gr.Button("Run A and B", variant="primary")
                         examples = example_images()
                         if examples:
@@ -187,18 +195,18 @@ def build_task_tab(task_name: str) -> None:
                         video_btn = gr.Button("Process video", variant="primary")
             with gr.Column(scale=1, min_width=280):
                 # no label badge: it would cover the latency and rate written on the live picture
-                out_a = LiveImage(label="A", show_label=False, format="jpeg", interactive=False, streaming=True,
-                                 elem_id=f"{task_name}-out-a")
+                out_a = OutputImage(label="A", show_label=False, format="jpeg", interactive=False, streaming=True,
+                                    type="filepath", elem_id=f"{task_name}-out-a")
                 rd_a = gr.Markdown(readout("A", a0, None), elem_id=f"{task_name}-readout-a")
             with gr.Column(scale=1, min_width=280):
-                out_b = LiveImage(label="B", show_label=False, format="jpeg", interactive=False, streaming=True,
-                                 elem_id=f"{task_name}-out-b")
+                out_b = OutputImage(label="B", show_label=False, format="jpeg", interactive=False, streaming=True,
+                                    type="filepath", elem_id=f"{task_name}-out-b")
                 rd_b = gr.Markdown(readout("B", b0, None), elem_id=f"{task_name}-readout-b")
         agree = gr.Markdown(agreement_text(None), elem_id=f"{task_name}-agreement")
         with gr.Accordion("A over B (still image)", open=False):
-            slider = gr.ImageSlider(label="A | B", type="numpy", interactive=False)
+            slider = OutputSlider(label="A | B", type="filepath", interactive=False)
         with gr.Accordion("Video result", open=False):
-            video_out = gr.Video(label="A | B, side by side", interactive=False)
+            video_out = gr.Video(label="A | B, side by side", interactive=False, format=None)
             plot = gr.LinePlot(x="frame", y="latency_ms", color="model", label="Model latency per frame (ms)")
         results = gr.JSON(label="Results (A, B, agreement)", elem_id=f"{task_name}-results")
         with gr.Accordion("Add a model from the Hub", open=False):
@@ -211,9 +219,9 @@ def build_task_tab(task_name: str) -> None:
                 add_btn = gr.Button("Add", variant="secondary")
             add_status = gr.Markdown(elem_id=f"{task_name}-byo-status")
         defaults = {"a": {c.name: c.value for c in task.controls}, "b": {c.name: c.value for c in task.controls}}
-        # Each browser session gets its own copy (StreamSession.__deepcopy__): its trackers, rates, models.
+        # Each browser session (and each API client) gets its own copy (StreamSession.__deepcopy__): its
+        # trackers, rates, models, and the models it may run (its offer).
         session = gr.State(StreamSession(task_name, {"a": a0, "b": b0}, defaults))
-        added = gr.State([])
         ticker = gr.Timer(READOUT_EVERY, active=False)
 
         ctl_inputs = sliders["a"] + sliders["b"]
@@ -265,10 +273,10 @@ def build_task_tab(task_name: str) -> None:
             sl.change(on_controls, inputs=[session, *ctl_inputs], outputs=None, show_progress="hidden",
                       concurrency_limit=None, api_visibility="private")
 
-        def on_image(image, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
+        def on_image(image, model_a, model_b, state: StreamSession, *values, progress=gr.Progress(track_tqdm=True)):
             try:  # a model's first use loads it here, its download shown by the progress bar
                 a, b, payload = predict_pair(task_name, image, model_a, model_b, _split(task, values),
-                                             progress=lambda f, d: progress(f, desc=d))
+                                             progress=lambda f, d: progress(f, desc=d), offer=state.offer)
             except Exception as exc:  # noqa: BLE001
                 raise gr.Error(user_message(exc), print_exception=False) from None
             if a.error and b.error:
@@ -286,49 +294,62 @@ def build_task_tab(task_name: str) -> None:
             pair = (img_a, img_b) if img_a is not None and img_b is not None else None
             return pair, side("a", model_a), side("b", model_b), agreement_text(payload.get("agreement"))
 
-        run_btn.click(on_image, inputs=[still, pickers["a"], pickers["b"], *ctl_inputs],
+        run_btn.click(on_image, inputs=[still, pickers["a"], pickers["b"], session, *ctl_inputs],
                       outputs=[out_a, out_b, results], api_name=task_name, concurrency_limit=4
                       ).then(after_image, inputs=[out_a, out_b, results, pickers["a"], pickers["b"]],
                              outputs=[slider, rd_a, rd_b, agree], api_visibility="private")
 
-        def on_video(path, model_a, model_b, *values, progress=gr.Progress(track_tqdm=True)):
+        def on_video(path, model_a, model_b, state: StreamSession, *values, request: gr.Request,
+                     progress=gr.Progress(track_tqdm=True)):
+            """A generator: each step is Gradio's chance to stop the work when the visitor has left."""
             if not path:
                 raise gr.Error("no video: upload one first", print_exception=False)
             try:
-                rep = process_video(task_name, path, model_a, model_b, _split(task, values),
-                                    progress=lambda f, d: progress(f, desc=d))
+                with one_at_a_time("video", getattr(request, "session_hash", None)):
+                    steps = video_steps(task_name, path, {"a": model_a, "b": model_b}, _split(task, values),
+                                        offer=state.offer)
+                    last = time.monotonic()
+                    try:
+                        while True:
+                            fraction, text = next(steps)
+                            progress(fraction, desc=text)
+                            if time.monotonic() - last >= VIDEO_PULSE_S:
+                                last = time.monotonic()
+                                yield gr.skip(), gr.skip(), gr.skip()
+                    except StopIteration as done:
+                        rep = done.value
+                    finally:
+                        steps.close()
             except Exception as exc:  # noqa: BLE001
                 raise gr.Error(user_message(exc), print_exception=False) from None
             rows = [{"frame": i, "latency_ms": v, "model": f"{key.upper()}: {mid}"}
                     for key, mid in (("a", model_a), ("b", model_b)) for i, v in enumerate(rep.latency[key])]
             if rep.errors:
                 gr.Warning(" · ".join(rep.errors))
-            summary = {"frames": rep.frames, "fps": rep.fps,
+            summary = {"frames": rep.frames, "fps": rep.fps, "note": rep.note,
                        "a": {"model": model_a, "p50_ms": _p50(rep.latency["a"])},
                        "b": {"model": model_b, "p50_ms": _p50(rep.latency["b"])}}
-            return rep.path, pd.DataFrame(rows), summary
+            yield rep.path, pd.DataFrame(rows), summary
 
-        video_btn.click(on_video, inputs=[video_in, pickers["a"], pickers["b"], *ctl_inputs],
-                        outputs=[video_out, plot, results], concurrency_limit=2, api_visibility="private")
+        video_btn.click(on_video, inputs=[video_in, pickers["a"], pickers["b"], session, *ctl_inputs],
+                        outputs=[video_out, plot, results], concurrency_limit=2, api_name=f"{task_name}_video")
 
-        def on_add(repo_id, revision, extra):
-            model_id = f"{(repo_id or '').strip()}@{revision.strip()}" if (revision or "").strip() else (repo_id or "")
+        def on_add(repo_id, revision, state: StreamSession):
             try:
-                spec = byo.inspect(model_id, task=task_name)
+                spec = state.offer.add_hub(repo_id, revision)
             except Exception as exc:  # noqa: BLE001
-                return gr.skip(), gr.skip(), f"⚠️ {user_message(exc)}", extra
-            extra = [e for e in extra if e[1] != spec.id] + [(f"{spec.name} [{spec.id}] (Hub)", spec.id)]
-            choices = model_choices(task_name) + extra
-            msg = (f"✅ Added `{spec.id}` (revision `{spec.source.revision[:12]}`). Pick it as A or B; it is "
-                   "downloaded on first use.")
-            return gr.update(choices=choices), gr.update(choices=choices), msg, extra
+                return gr.skip(), gr.skip(), f"⚠️ {user_message(exc)}"
+            choices = model_choices(task_name, state)
+            msg = (f"✅ Added `{spec.id}` (revision `{spec.source.revision[:12]}`) for this session. Pick it as A "
+                   "or B; it is downloaded on first use.")
+            return gr.update(choices=choices), gr.update(choices=choices), msg
 
-        add_btn.click(on_add, inputs=[repo_box, rev_box, added], outputs=[pickers["a"], pickers["b"], add_status, added],
-                      api_visibility="private")
+        add_btn.click(on_add, inputs=[repo_box, rev_box, session], outputs=[pickers["a"], pickers["b"], add_status],
+                      api_name=f"{task_name}_add", concurrency_limit=2)
 
         panel = EXTRA_PANELS.get(task_name)
         if panel is not None:
-            panel(pickers, added, lambda: model_choices(task_name), session)
+            panel(pickers, session, lambda st: model_choices(task_name, st))
 
         def on_pick(model_id, state: StreamSession, side: str):
             state.set_model(side.lower(), model_id)
@@ -338,38 +359,6 @@ def build_task_tab(task_name: str) -> None:
             pickers[side.lower()].change(lambda m, st, s=side: on_pick(m, st, s), inputs=[pickers[side.lower()], session],
                                          outputs=[rd], api_visibility="private", show_progress="hidden",
                                          concurrency_limit=None)
-
-
-@dataclass(frozen=True)
-class Inline:
-    """A streamed frame for :class:`LiveImage` to send inline."""
-
-    rgb: np.ndarray
-
-
-class LiveImage(gr.Image):
-    """An output picture that, for streamed frames (:class:`Inline`), travels inside the event's message as a
-    JPEG data URL instead of as a file the browser fetches from the server afterwards. That second request
-    per picture halved the displayed frame rate on a small machine (6.7 -> 13.1 fps, face tab). Everything
-    else (still images, the API) gets an ordinary file, as from gr.Image."""
-
-    def get_block_name(self) -> str:
-        return "image"  # the front end is gr.Image's
-
-    def postprocess(self, value):
-        if isinstance(value, Inline):
-            import base64
-
-            import cv2
-            from gradio.data_classes import ImageData
-
-            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(value.rgb, cv2.COLOR_RGB2BGR),
-                                   [cv2.IMWRITE_JPEG_QUALITY, LIVE_JPEG_QUALITY])
-            if ok:
-                return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii"),
-                                 orig_name="frame.jpg")
-            value = value.rgb
-        return super().postprocess(value)
 
 
 def _stamped(out: SideOutput | None, rate: float):

@@ -1,6 +1,6 @@
 """Running A and B side by side on frames: per-session state, latest-frame-wins, rates, agreement.
 
-No Gradio here: the tab wiring in ``tasks.ui`` calls these, and tests call them directly.
+No Gradio here: the tab wiring in ``playground.ui`` calls these, and tests call them directly.
 """
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from typing import Any, Callable, Iterable, Mapping
 import cv2
 import numpy as np
 
+from playground.offers import Offer
 from tasks import TASKS, Prediction, predict
 from tasks.base import TaskDef
 from tasks.tracking import StreamTracker
 from zoo.cache import MODELS
-from zoo.errors import ZooError
-from zoo.images import ImageError, fit_within, to_rgb_uint8
-from zoo.registry import UnknownModelError, get_spec
+from zoo.errors import ZooError, clip, scrub
+from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
+from zoo.specs import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ab")
 PREDICT_KEYS = ("min_score", "max_results")
 STREAM_MAX_SIDE = 640  # streamed frames larger than this are downscaled once, before both models
+# A still image is shrunk to this before the models (their inputs are 128-640 px; a bigger picture only
+# costs memory and time) and the results are pixels of that picture.
+STILL_MAX_SIDE = 1280
 
 
 def split_controls(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -41,9 +45,9 @@ def split_controls(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
 
 
 def user_message(exc: BaseException) -> str:
-    """One sentence for a person; never a traceback."""
-    if isinstance(exc, (ZooError, ImageError, UnknownModelError)):
-        return str(exc)
+    """One sentence for a person; never a traceback, a server path or a long echo of their input."""
+    if isinstance(exc, ZooError):
+        return clip(scrub(str(exc)), 400)
     log.exception("unexpected error", exc_info=exc)
     return f"something went wrong ({exc.__class__.__name__}); the other model and the app keep working"
 
@@ -56,7 +60,7 @@ class SideOutput:
     seq: int = 0
 
 
-def run_side(task: TaskDef, model_id: str, frame: np.ndarray, controls: Mapping[str, Any],
+def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
              tracker: StreamTracker | None = None, mirror_display: bool = False, seq: int = 0,
              progress: Callable[[float, str], None] | None = None) -> SideOutput:
     """One model on one frame: predict, track, draw. With ``mirror_display`` (a selfie preview) the model
@@ -64,7 +68,7 @@ def run_side(task: TaskDef, model_id: str, frame: np.ndarray, controls: Mapping[
     sees; the result's coordinates are then those of that picture."""
     pred_kw, draw_kw = split_controls(controls)
     try:
-        pred = predict(model_id, frame, progress=progress, **pred_kw)
+        pred = predict(spec, frame, progress=progress, **pred_kw)
         result = pred.result
         if tracker is not None:
             result = tracker.update(result)
@@ -147,8 +151,9 @@ class StreamSession:
     """
 
     def __init__(self, task: str, models: Mapping[str, str] | None = None,
-                 controls: Mapping[str, Mapping[str, Any]] | None = None):
+                 controls: Mapping[str, Mapping[str, Any]] | None = None, offer: Offer | None = None):
         self.task = TASKS[task]
+        self.offer = offer or Offer(task)  # the models this session may run
         self.sides = {"a": Side(), "b": Side()}
         self.lock = threading.Lock()
         self.seq = 0
@@ -166,7 +171,7 @@ class StreamSession:
     def __deepcopy__(self, memo) -> "StreamSession":
         """Gradio copies a State's initial value for each browser session: each gets a fresh stream with
         the same models and controls, never another session's trackers or frames."""
-        return StreamSession(self.task.name, self.models, self.controls)
+        return StreamSession(self.task.name, self.models, self.controls)  # with a fresh offer of its own
 
     def set_model(self, key: str, model_id: str) -> None:
         with self.lock:
@@ -190,6 +195,8 @@ class StreamSession:
         when given, replace the session's own."""
         self.frame_at = time.monotonic()
         try:
+            if isinstance(frame, (bytes, bytearray, str)):  # a camera frame as the page sent it (JPEG)
+                frame = load_image(frame, max_side=STREAM_MAX_SIDE)
             frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
         except ImageError as exc:
             self.error = str(exc)
@@ -209,8 +216,13 @@ class StreamSession:
                 loading[key] = not MODELS.is_loaded(model_id)
                 if side.future is None:
                     tracker = side.ensure_tracker(self.task, model_id)
+                    try:
+                        spec = self.offer.spec(model_id)
+                    except ZooError as exc:  # a model this session may not run: that side's sentence
+                        side.ready, loading[key] = SideOutput(None, None, user_message(exc), seq=self.seq), False
+                        continue
                     note = self._load_reporter(key) if loading[key] else None
-                    side.future = EXECUTOR.submit(run_side, self.task, model_id, frame, self.controls.get(key, {}),
+                    side.future = EXECUTOR.submit(run_side, self.task, spec, frame, self.controls.get(key, {}),
                                                   tracker, mirror_display, self.seq, note)
             pending = [s.future for s in self.sides.values() if s.future is not None]
         done, not_done = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
@@ -262,54 +274,80 @@ def agreement_json(task: TaskDef, a: Prediction, b: Prediction) -> dict[str, Any
     return out
 
 
-def preload(model_ids: Iterable[str], progress: Callable[[float, str], None] | None = None) -> dict[str, str]:
+def preload(specs: Iterable[ModelSpec], progress: Callable[[float, str], None] | None = None) -> dict[str, str]:
     """Load the models that are not loaded yet, here in the calling thread, so that a page's progress
     tracker (gr.Progress with track_tqdm, which follows this thread) shows their downloads. Returns
     {model id: the sentence} for those that could not be loaded; the others are in the cache."""
     failed: dict[str, str] = {}
-    for model_id in dict.fromkeys(model_ids):
-        if MODELS.is_loaded(model_id):
+    for spec in {s.id: s for s in specs}.values():
+        if MODELS.is_loaded(spec.id):
             continue
         try:
             if progress is not None:
-                progress(0.0, f"loading {model_id} (first use)…")
-            MODELS.get(get_spec(model_id), progress)
+                progress(0.0, f"loading {spec.id} (first use)…")
+            MODELS.get(spec, progress)
         except Exception as exc:  # noqa: BLE001 - reported per side
-            failed[model_id] = user_message(exc)
+            failed[spec.id] = user_message(exc)
     return failed
 
 
-def run_pair(task: TaskDef, models: Mapping[str, str], frame: np.ndarray,
+def run_pair(task: TaskDef, specs: Mapping[str, ModelSpec], frame: np.ndarray,
              controls: Mapping[str, Mapping[str, Any]], failed: Mapping[str, str],
              trackers: Mapping[str, StreamTracker | None] | None = None) -> dict[str, SideOutput]:
-    """Both sides on one frame, concurrently, by side key. A side whose model could not be loaded
-    (``failed``, from :func:`preload`) is that sentence as its error, without trying again."""
-    futures = {key: EXECUTOR.submit(run_side, task, mid, frame, controls.get(key, {}), (trackers or {}).get(key))
-               for key, mid in models.items() if mid not in failed}
-    return {key: futures[key].result() if key in futures else SideOutput(None, None, failed[mid])
-            for key, mid in models.items()}
+    """Both sides on one frame, concurrently, by side key. A side in ``failed`` (its model could not be
+    had or loaded) is that sentence as its error, without trying again."""
+    futures = {key: EXECUTOR.submit(run_side, task, spec, frame, controls.get(key, {}), (trackers or {}).get(key))
+               for key, spec in specs.items() if key not in failed}
+    return {key: futures[key].result() if key in futures else SideOutput(None, None, failed[key])
+            for key in ("a", "b") if key in futures or key in failed}
+
+
+def load_sides(specs: Mapping[str, ModelSpec], progress: Callable[[float, str], None] | None = None,
+               failed: Mapping[str, str] | None = None) -> dict[str, str]:
+    """:func:`preload` for the sides of a request: {side: sentence} for each side that cannot run."""
+    out = dict(failed or {})
+    not_loaded = preload([s for k, s in specs.items() if k not in out], progress)
+    out.update({k: not_loaded[s.id] for k, s in specs.items() if s.id in not_loaded})
+    return out
+
+
+def pair_specs(task_name: str, model_a: object, model_b: object, offer: Offer | None = None) -> dict[str, ModelSpec]:
+    """The two models of a request, checked: offered to this session, and made for this task."""
+    offer = offer or Offer(task_name)
+    specs = {"a": offer.spec(model_a), "b": offer.spec(model_b)}
+    for spec in specs.values():
+        if spec.task != task_name:
+            raise ZooError(f"{spec.id} is a {spec.task} model, not a {task_name} model")
+    return specs
+
+
+def still_image(image: Any) -> np.ndarray:
+    """A still image from the page or the API (a file path, a pasted picture's bytes, or an array) as the
+    RGB frame the models see: checked before decoding, then shrunk to :data:`STILL_MAX_SIDE`."""
+    if image is None:
+        raise ImageError("no image: upload one, take a snapshot or pick an example")
+    if isinstance(image, (str, bytes, bytearray)):
+        return load_image(image, max_side=STILL_MAX_SIDE)
+    return fit_within(to_rgb_uint8(image), STILL_MAX_SIDE)[0]
 
 
 def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
                  controls: Mapping[str, Mapping[str, Any]] | None = None,
-                 progress: Callable[[float, str], None] | None = None) -> tuple[SideOutput, SideOutput, dict]:
-    """A and B on one still image, concurrently. Raises ZooError/ImageError with a readable message.
-    Models are loaded first (with ``progress``); one that cannot be loaded makes that side an error."""
+                 progress: Callable[[float, str], None] | None = None,
+                 offer: Offer | None = None) -> tuple[SideOutput, SideOutput, dict]:
+    """A and B on one still image, concurrently. Raises ZooError with a readable message. Only models
+    ``offer`` holds (the registry's, by default) run. Models are loaded first (with ``progress``); one
+    that cannot be loaded makes that side an error."""
     task = TASKS[task_name]
-    if image is None:
-        raise ImageError("no image: upload one, take a snapshot or pick an example")
-    rgb = to_rgb_uint8(image)
-    for mid in (model_a, model_b):
-        spec = get_spec(mid)
-        if spec.task != task_name:
-            raise ZooError(f"{mid} is a {spec.task} model, not a {task_name} model")
+    specs = pair_specs(task_name, model_a, model_b, offer)
+    rgb = still_image(image)
     controls = controls or {"a": {}, "b": {}}
-    failed = preload((model_a, model_b), progress)
-    outs = run_pair(task, {"a": model_a, "b": model_b}, rgb, controls, failed)
+    outs = run_pair(task, specs, rgb, controls, load_sides(specs, progress))
     a, b = outs["a"], outs["b"]
     payload: dict[str, Any] = {
-        "a": a.prediction.to_json() if a.prediction else {"model": model_a, "error": a.error},
-        "b": b.prediction.to_json() if b.prediction else {"model": model_b, "error": b.error},
+        "a": a.prediction.to_json() if a.prediction else {"model": specs["a"].id, "error": a.error},
+        "b": b.prediction.to_json() if b.prediction else {"model": specs["b"].id, "error": b.error},
+        "image": {"width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
         "agreement": agreement_json(task, a.prediction, b.prediction) if a.prediction and b.prediction else {},
     }
     return a, b, payload

@@ -1,0 +1,124 @@
+"""Bounds on what one visitor can make the server do, and the app's own temporary files.
+
+- :func:`one_at_a_time`: a session runs at most one job of a kind (a video, a training) at once;
+  a second one is refused with a sentence instead of queueing behind the first.
+- :class:`Workspace`: every file the app writes for a visitor (side-by-side videos, trained heads) lives
+  under one folder of its own, swept of anything older than an hour and removed when the process exits.
+- The queue and upload limits the app launches with, read from the environment when the app starts.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from zoo.errors import BusyError
+
+log = logging.getLogger(__name__)
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def queue_max_size() -> int:
+    """Events waiting in the queue at most; past it a visitor is told the queue is full."""
+    return _env_int("PLAYGROUND_QUEUE_MAX", 64)
+
+
+def max_upload_mb() -> int:
+    return _env_int("PLAYGROUND_MAX_UPLOAD_MB", 50)
+
+
+def file_max_age_s() -> int:
+    return _env_int("PLAYGROUND_FILE_MAX_AGE_S", 3600)
+
+
+_running: dict[tuple[str, str], float] = {}
+_running_lock = threading.Lock()
+WHAT = {"video": "a video", "training": "a training run"}
+
+
+@contextmanager
+def one_at_a_time(kind: str, session: str | None) -> Iterator[None]:
+    """Hold the session's only slot for ``kind`` for the block, or refuse at once."""
+    key = (kind, session or "anonymous")
+    with _running_lock:
+        if key in _running:
+            raise BusyError(f"{WHAT.get(kind, kind)} of yours is still running; wait for it to finish")
+        _running[key] = time.monotonic()
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running.pop(key, None)
+
+
+class Workspace:
+    """The app's own temporary folder (``vision-playground-*`` under the system's temporary directory)."""
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+
+    @property
+    def root(self) -> Path:
+        with self._lock:
+            if self._root is None or not self._root.is_dir():
+                self._root = Path(tempfile.mkdtemp(prefix="vision-playground-"))
+                atexit.register(shutil.rmtree, self._root, True)
+            return self._root
+
+    def new_dir(self, kind: str) -> Path:
+        """A fresh folder for one job's files."""
+        parent = self.root / kind
+        parent.mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=parent))
+
+    def sweep(self, max_age_s: float | None = None) -> int:
+        """Remove job folders older than ``max_age_s``; returns how many went."""
+        age = file_max_age_s() if max_age_s is None else max_age_s
+        now, removed = time.time(), 0
+        root = self._root
+        if root is None or not root.is_dir():
+            return 0
+        for kind in root.iterdir():
+            for job in kind.iterdir() if kind.is_dir() else ():
+                try:
+                    if now - job.stat().st_mtime > age:
+                        shutil.rmtree(job, ignore_errors=True)
+                        removed += 1
+                except OSError:
+                    pass
+        return removed
+
+    def start_sweeping(self, every_s: float = 300.0) -> None:
+        """Sweep in a background thread for as long as the process runs."""
+        with self._lock:
+            if self._sweeper is not None:
+                return
+
+            def loop() -> None:
+                while True:
+                    time.sleep(every_s)
+                    try:
+                        self.sweep()
+                    except Exception as exc:  # noqa: BLE001 - the sweeper must not die
+                        log.warning("sweeping temporary files failed: %r", exc)
+
+            self._sweeper = threading.Thread(target=loop, name="workspace-sweeper", daemon=True)
+            self._sweeper.start()
+
+
+WORKSPACE = Workspace()
