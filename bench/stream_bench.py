@@ -159,7 +159,7 @@ def summarize(log: dict, loop: int, fps: float) -> dict:
 def run(tasks: list[str], seconds: float, size: tuple[int, int]) -> list[dict]:
     import app
     from playground.ui import default_pair
-    from tests.conftest import free_port
+    from bench.server import free_port
 
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)

@@ -194,10 +194,9 @@ def build_teach_panel(pickers: dict[str, Any], session: gr.State,
         delete_btn.click(on_delete, [selected, samples, names], [samples, gallery, counts, selected],
                          api_visibility="private")
 
-        def on_train(samples_, kind, backbone_id, state: StreamSession, request: gr.Request,
-                     progress=gr.Progress(track_tqdm=True)):
+        def on_train(samples_, kind, backbone_id, state: StreamSession, progress=gr.Progress(track_tqdm=True)):
             try:
-                with one_at_a_time("training", getattr(request, "session_hash", None)):
+                with one_at_a_time("training", state.token):
                     if kind not in ("landmark", "image"):
                         raise lab.TeachError("pick the landmark head or the image head")
                     source = None

@@ -5,6 +5,7 @@ No Gradio here: the tab wiring in ``playground.ui`` calls these, and tests call 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections import deque
@@ -154,6 +155,7 @@ class StreamSession:
                  controls: Mapping[str, Mapping[str, Any]] | None = None, offer: Offer | None = None):
         self.task = TASKS[task]
         self.offer = offer or Offer(task)  # the models this session may run
+        self.token = secrets.token_hex(8)  # names this session in per-visitor limits
         self.sides = {"a": Side(), "b": Side()}
         self.lock = threading.Lock()
         self.seq = 0

@@ -299,13 +299,12 @@ def build_task_tab(task_name: str) -> None:
                       ).then(after_image, inputs=[out_a, out_b, results, pickers["a"], pickers["b"]],
                              outputs=[slider, rd_a, rd_b, agree], api_visibility="private")
 
-        def on_video(path, model_a, model_b, state: StreamSession, *values, request: gr.Request,
-                     progress=gr.Progress(track_tqdm=True)):
+        def on_video(path, model_a, model_b, state: StreamSession, *values, progress=gr.Progress(track_tqdm=True)):
             """A generator: each step is Gradio's chance to stop the work when the visitor has left."""
             if not path:
                 raise gr.Error("no video: upload one first", print_exception=False)
             try:
-                with one_at_a_time("video", getattr(request, "session_hash", None)):
+                with one_at_a_time("video", state.token):
                     steps = video_steps(task_name, path, {"a": model_a, "b": model_b}, _split(task, values),
                                         offer=state.offer)
                     last = time.monotonic()

@@ -9,6 +9,7 @@ import pytest
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from bench.server import free_port  # noqa: E402,F401 - the tests' and the benches' one way to pick a port
 from zoo.images import load_image, sample_image_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,14 +48,6 @@ def fake_hub(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     yield server
     server.stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from zoo.errors import ZooError
 
 # Formats the playground decodes; anything else is refused from its header.
-FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 # Decoding a large picture costs its full size in memory for a moment: at most this many at once.
 _DECODES = threading.BoundedSemaphore(2)
 
