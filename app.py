@@ -32,6 +32,7 @@ with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) a
 def launch(**kwargs):
     """Queue and launch the playground (the server, the tests and the benchmark all start it here), with
     its limits: a bounded queue, an upload size cap, and the app's own temporary files swept."""
+    limits.limit_malloc_arenas()
     limits.WORKSPACE.start_sweeping()
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
     return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(

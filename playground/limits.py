@@ -44,6 +44,19 @@ def file_max_age_s() -> int:
     return _env_int("PLAYGROUND_FILE_MAX_AGE_S", 3600)
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas (by default 8 per core, one per busy thread): with dozens of worker
+    threads each keeping its own free memory, a server that loads and closes models kept growing; with two
+    arenas and :func:`zoo.cache.trim_memory` it stayed flat (464 -> 472 MB over six cycles of all tabs with
+    room for four models, where it went 642 -> 963 MB)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 _running: dict[tuple[str, str], float] = {}
 _running_lock = threading.Lock()
 WHAT = {"video": "a video", "training": "a training run"}

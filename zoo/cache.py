@@ -1,6 +1,7 @@
 """A bounded, thread-safe cache of loaded models: each loads once, the least recently used go."""
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import threading
@@ -69,6 +70,15 @@ def load(spec: ModelSpec, progress: Callable[[float, str], None] | None = None) 
     dt = time.perf_counter() - t0
     log.info("loaded %s in %.2f s", spec.id, dt)
     return Loaded(spec, runner, dt)
+
+
+def trim_memory() -> None:
+    """Hand freed memory back to the system (glibc keeps it otherwise: a server that loads and closes models
+    grew by ~60 MB a cycle of the five tabs without this, and stayed flat with it)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def close_runner(runner: Runner) -> None:
@@ -160,6 +170,8 @@ class ModelCache:
             close_runner(loaded.runner)
             with self._lock:
                 self.closed += 1
+        if items:
+            trim_memory()
 
     def get(self, spec: ModelSpec, progress: Callable[[float, str], None] | None = None) -> Loaded:
         """Load (or find) a model without holding it: for warming up. To run it, take a :meth:`lease`."""

@@ -144,12 +144,12 @@ def _pil_to_rgb(img: Image.Image) -> np.ndarray:
 
 def _open(data: bytes, name: str) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with warnings.catch_warnings():  # the sizes are checked next, from the header, by check_size
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image the playground reads (JPEG, PNG, WebP, GIF, BMP or TIFF)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise ImageError(f"{name}: image too large (over {max_pixels() / 1e6:g} megapixels)") from None
     except Exception as exc:  # noqa: BLE001 - a header that makes the decoder fail is a broken file
         raise ImageError(f"{name}: not a readable image ({exc.__class__.__name__})") from None
