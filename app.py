@@ -35,6 +35,9 @@ def launch(**kwargs):
     limits.limit_malloc_arenas()
     limits.WORKSPACE.start_sweeping()
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
+    from starlette.middleware import Middleware
+
+    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(limits.VisitorLimit, blocks=demo)]})
     return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(
         css=MIRRORED_PREVIEW_CSS, **kwargs)
 

@@ -208,3 +208,17 @@ def test_one_video_at_a_time_per_session_and_a_left_job_stops(app_url, tmp_path)
     time.sleep(3)
     assert len(stats._recent["face/haar-frontal"]) - counted <= 2, "the job stopped when its client left"
     assert 0 < counted < 300
+
+
+def test_one_visitor_flooding_the_queue_is_refused_and_others_are_served(app_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("PLAYGROUND_PER_SESSION", "1")  # read on each join
+    clip = high_rate_video(tmp_path / "long.mp4", fps=15, seconds=10.0)
+    flood, other = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    busy = flood.submit(handle_file(str(clip)), *FACE, api_name="/face_video")  # seconds of work
+    try:
+        time.sleep(1.5)
+        msg = _error_of(lambda: flood.predict(handle_file(str(sample_image_path())), *FACE, api_name="/face"))
+        assert "429" in msg
+        _answers(other)
+    finally:
+        busy.cancel()
