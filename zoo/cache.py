@@ -134,17 +134,29 @@ class ModelCache:
             return entry
         return None
 
+    def _trim(self) -> list[Loaded]:
+        """Called under the lock: the least recently used go until the cache fits its (current) size."""
+        out = []
+        while len(self._items) > self.max_models:
+            old_id, old = self._items.popitem(last=False)
+            log.info("released %s (cache holds %d models)", old_id, self.max_models)
+            out += self._retire(old)
+        return out
+
     def _acquire(self, spec: ModelSpec, progress, take: bool) -> _Entry:
         with self._lock:
             hit = self._hit(spec, take)
-            if hit is not None:
-                return hit
+            to_close = self._trim() if hit is not None else []
+        if hit is not None:
+            self._close(to_close)
+            return hit
+        with self._lock:
             key_lock = self._key_locks.setdefault(spec.id, threading.Lock())
         with key_lock:  # one loader per model; others wait for it instead of loading twice
             with self._lock:
                 hit = self._hit(spec, take)
-                if hit is not None:
-                    return hit
+            if hit is not None:
+                return hit
             loaded = self._load(spec, progress)
             to_close = []
             with self._lock:
@@ -153,10 +165,7 @@ class ModelCache:
                     to_close += self._retire(old)
                 entry = _Entry(loaded, users=int(take))
                 self._items[spec.id] = entry
-                while len(self._items) > self.max_models:
-                    old_id, old = self._items.popitem(last=False)
-                    log.info("released %s (cache holds %d models)", old_id, self.max_models)
-                    to_close += self._retire(old)
+                to_close += self._trim()
         self._close(to_close)
         return entry
 
