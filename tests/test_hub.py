@@ -235,7 +235,7 @@ def test_byo_face_detector_needs_a_face_label(fake_hub):
 
 
 def test_lock_rewrites_tags_to_commits(tmp_path):
-    from zoo.cli import lock_registry
+    from playground.cli import lock_registry
     from zoo.hub_registry import HUB
 
     src = REPO / "zoo" / "hub_registry.py"

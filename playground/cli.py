@@ -157,7 +157,9 @@ def lock_registry(path: Path, resolve=None) -> list[tuple[str, str, str]]:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    path = Path(__file__).with_name("hub_registry.py")
+    import zoo.hub_registry
+
+    path = Path(zoo.hub_registry.__file__)
     changed = lock_registry(path)
     for model_id, old, new in changed:
         print(f"{model_id}: {old} -> {new}")
