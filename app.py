@@ -9,6 +9,7 @@ import logging
 
 import gradio as gr
 
+from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
 from playground import limits
 from playground.ui import MIRRORED_PREVIEW_CSS, build_task_tab, build_zoo_tab
 from tasks import TASKS

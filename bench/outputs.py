@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tasks import TASKS
 from bench.server import REPO, free_port, start_app
 
 MEDIA = REPO.parent / "shared" / "media"
-TASKS = ("face", "hands", "pose", "gesture", "segmentation")
 
 
 def _photos() -> list[Path]:

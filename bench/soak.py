@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.hostile import Case, high_rate_video, write_cases
+from tasks import TASKS
 from bench.server import free_port, rss_mb, start_app
 
-TASKS = ("face", "hands", "pose", "gesture", "segmentation")
 GENERIC = "upstream Gradio app has raised an exception"
 
 
@@ -127,7 +127,7 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
         client = Client(url, verbose=False)
         deadline = t_start + seconds
         while time.monotonic() < deadline and proc.poll() is None:
-            task = rng.choice(TASKS)
+            task = rng.choice(list(TASKS))
             roll = rng.random()
             if roll < video_share:
                 video = [c for c in cases if c.kind == "video"]

@@ -24,10 +24,9 @@ import numpy as np
 
 from bench.browser import browser_page, chromium_available, open_tab, output_src, start_stream, wait_for
 from bench.fakecam import BITS, make_y4m
+from tasks import TASKS
 
 CAM_FPS, CAM_SECONDS = 25, 6
-TITLES = {"face": "Face detection", "hands": "Hand detection", "pose": "Pose estimation",
-          "gesture": "Gesture recognition", "segmentation": "Semantic segmentation"}
 
 # Runs in the page: reads the bar code of the preview <video> now and then, and of each output <img>
 # whenever it changes, logging (time, index).
@@ -170,7 +169,7 @@ def run(tasks: list[str], seconds: float, size: tuple[int, int]) -> list[dict]:
         for task in tasks:
             a, b = default_pair(task)
             with browser_page(f"http://127.0.0.1:{port}/", y4m) as page:
-                open_tab(page, task, TITLES[task])
+                open_tab(page, task, TASKS[task].title)
                 start_stream(page, task)
                 if not wait_for(lambda: output_src(page, task, "a") and output_src(page, task, "b"), 90):
                     rows.append({"task": task, "a_model": a, "b_model": b, "error": "no output appeared"})
@@ -200,7 +199,7 @@ def format_row(r: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=60.0)
-    p.add_argument("--tasks", default=",".join(TITLES))
+    p.add_argument("--tasks", default=",".join(TASKS))
     p.add_argument("--size", default="640x480")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)

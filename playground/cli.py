@@ -15,8 +15,9 @@ import numpy as np
 
 from zoo.errors import ZooError
 from zoo.images import ImageError, load_image, sample_image_path, save_image
-from zoo.registry import UnknownModelError, all_specs, get_spec, resolve
-from zoo.specs import TASKS
+from tasks import TASKS, hub_spec
+from zoo.registry import UnknownModelError, all_specs, get_spec, offline_available, row
+from zoo.specs import ModelSpec
 
 
 def _print_json(obj) -> None:
@@ -28,8 +29,27 @@ def _error(msg: str) -> None:
     sys.stderr.write(f"error: {msg}\n")
 
 
+def resolve(model_id: str) -> ModelSpec:
+    """The command line's lookup: a registry id, ``hf:OWNER/NAME[@REV]`` (its card checked and a task's rule
+    applied, then remembered so that a cached model runs offline later) or ``file:PATH`` of a head the
+    gesture lab exported."""
+    if isinstance(model_id, str) and model_id.startswith("hf:"):
+        from zoo import byo
+
+        spec = byo.recall(model_id)
+        if spec is None:
+            spec = hub_spec(model_id)
+            byo.remember(spec)
+        return spec
+    if isinstance(model_id, str) and model_id.startswith("file:"):
+        from zoo import local
+
+        return local.spec_for_file(model_id)
+    return get_spec(model_id)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = [s.to_row() for s in all_specs(args.task)]
+    rows = [row(s) for s in all_specs(args.task)]
     if args.json:
         _print_json(rows)
         return 0
@@ -46,10 +66,10 @@ def _safe_name(model_id: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tasks import TASKS as TASK_DEFS, predict
+    from playground.engine import predict
 
     spec = resolve(args.model)
-    task = TASK_DEFS[spec.task]
+    task = TASKS[spec.task]
     out_dir = Path(args.annotate) if args.annotate else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def bench_model(model_id: str, rgb: np.ndarray, runs: int, warmup: int = 3) -> dict:
     """Load time (cold, in a fresh cache), then p50/p95 latency over ``runs`` calls."""
-    from tasks import predict
+    from playground.engine import predict
     from zoo.cache import ModelCache
 
     cache = ModelCache(max_models=1)
@@ -111,7 +131,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 2
     src = load_image(args.image) if args.image else load_image(sample_image_path())
     rgb = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
-    ids = args.models or [s.id for s in all_specs() if s.bundled and s.offline_available()]
+    ids = args.models or [s.id for s in all_specs() if s.bundled and offline_available(s)]
     for mid in ids:
         resolve(mid)  # unknown ids fail before any work
     status = 0
@@ -196,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     lp = sub.add_parser("list", help="one row per model")
-    lp.add_argument("--task", choices=TASKS)
+    lp.add_argument("--task", choices=list(TASKS))
     lp.add_argument("--json", action="store_true", help="one JSON array")
     lp.set_defaults(func=cmd_list)
 

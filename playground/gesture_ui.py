@@ -12,6 +12,7 @@ import numpy as np
 
 from playground.limits import WORKSPACE, one_at_a_time
 from playground.live import StreamSession, user_message
+from playground.ui import register_panel
 from tasks import gesture_lab as lab
 from zoo.errors import clip
 from zoo.images import ImageError, fit_within, load_image
@@ -93,6 +94,7 @@ def confusion_figure(model: lab.Trained):
     return fig
 
 
+@register_panel("gesture")
 def build_teach_panel(pickers: dict[str, Any], session: gr.State,
                       choices_fn: Callable[[StreamSession], list[tuple[str, str]]]) -> None:
     """Inside the gesture tab. ``session`` is the tab's live stream (whose frames the burst capture takes)

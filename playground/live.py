@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from playground.offers import Offer
-from tasks import TASKS, Prediction, predict
+from playground.engine import Prediction, predict
+from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.tracking import StreamTracker
 from zoo.cache import MODELS
@@ -36,7 +37,7 @@ STREAM_MAX_SIDE = 640  # streamed frames larger than this are downscaled once, b
 STILL_MAX_SIDE = 1280
 
 
-def split_controls(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def controls_kwargs(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Control values -> (predict kwargs, drawing kwargs)."""
     pred = {k: v for k, v in values.items() if k in PREDICT_KEYS and v is not None}
     if "max_results" in pred:
@@ -67,7 +68,7 @@ def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mappin
     """One model on one frame: predict, track, draw. With ``mirror_display`` (a selfie preview) the model
     sees the camera's frame as it is, and its result is mirrored to draw on the mirrored picture the user
     sees; the result's coordinates are then those of that picture."""
-    pred_kw, draw_kw = split_controls(controls)
+    pred_kw, draw_kw = controls_kwargs(controls)
     try:
         pred = predict(spec, frame, progress=progress, **pred_kw)
         result = pred.result
@@ -136,11 +137,8 @@ class Update:
 
     a: SideOutput | None
     b: SideOutput | None
-    agreement: dict[str, Any] | None
     rate_a: float
     rate_b: float
-    loading_a: bool
-    loading_b: bool
 
 
 class StreamSession:
@@ -254,20 +252,17 @@ class StreamSession:
                         side.meter.tick(now)
                         side.recent.append(fresh[key])
             # Agreement compares the two models on the same frame: the newest frame both have done.
-            agreement = None
             if fresh["a"] or fresh["b"]:
                 sa, sb = self.sides["a"], self.sides["b"]
                 for out in sorted(sa.recent, key=lambda o: -o.seq):
                     other = sb.output_for(out.seq)
                     if other is not None:
                         if self.agreement is None or self.agreement.get("frame") != out.seq:
-                            agreement = agreement_json(self.task, out.prediction, other.prediction)
-                            agreement["frame"] = out.seq
-                            self.agreement = agreement
+                            self.agreement = agreement_json(self.task, out.prediction, other.prediction)
+                            self.agreement["frame"] = out.seq
                         break
             self.loading = {k: loading[k] and fresh[k] is None for k in ("a", "b")}
-            return Update(fresh["a"], fresh["b"], agreement, self.sides["a"].meter.rate(now),
-                          self.sides["b"].meter.rate(now), self.loading["a"], self.loading["b"])
+            return Update(fresh["a"], fresh["b"], self.sides["a"].meter.rate(now), self.sides["b"].meter.rate(now))
 
 
 def agreement_json(task: TaskDef, a: Prediction, b: Prediction) -> dict[str, Any]:

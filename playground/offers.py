@@ -10,7 +10,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from zoo import byo
+from tasks import hub_spec
 from zoo.errors import BusyError, RefusedModelError
 from zoo.local import spec_for_file
 from zoo.registry import UnknownModelError, get_spec
@@ -71,7 +71,7 @@ class Offer:
             total = sum(o._count("hf:") for o in list(_live))
         if total >= MAX_ADDED_IN_ALL:
             raise BusyError("the playground holds as many added models as it can right now; try again later")
-        spec = byo.inspect(model_id, task=self.task, remember=False)
+        spec = hub_spec(model_id, task=self.task)
         with self._lock:
             self._own[spec.id] = spec
         return spec

@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
@@ -23,7 +23,8 @@ from playground.live import SideOutput, StreamSession, predict_pair, user_messag
 from playground.video import MAX_VIDEO_SECONDS, video_steps
 from zoo import hub, stats
 from zoo.hub_registry import UNAVAILABLE
-from zoo.registry import all_specs
+from zoo.registry import all_specs, offline_available
+from zoo.registry import row as registry_row
 from zoo.images import fit_within, sample_image_path
 
 log = logging.getLogger(__name__)
@@ -42,37 +43,26 @@ LIVE_MAX_SIDE = 480
 # While a video is processed, the page hears from it at least this often (seconds): each message is also
 # Gradio's chance to stop the work when the visitor has left.
 VIDEO_PULSE_S = 1.0
-BYO_HINTS = {
-    "face": "object-detection with a 'face' label",
-    "hands": "none yet: no Hub detector gives the 21 landmarks",
-    "pose": "keypoint-detection, top-down (ViTPose): it reads the people RT-DETR finds",
-    "gesture": "image-classification: each hand crop is classified",
-    "segmentation": "image-segmentation, semantic",
-}
-PREFERRED = {
-    "face": ("face/blazeface-short", "face/facemesh"),
-    "hands": ("hands/mediapipe-lite", "hands/mediapipe-full"),
-    "pose": ("pose/blazepose-lite", "pose/blazepose-full"),
-    "gesture": ("gesture/rules-lite", "gesture/rules-full"),
-    "segmentation": ("segmentation/selfie-general", "segmentation/selfie-landscape"),
-}
+# Panels that only one task has, registered by the module that builds them (the gesture tab's Teach panel):
+# task name -> build(pickers, session state, choices function).
+EXTRA_PANELS: dict[str, Callable[..., None]] = {}
 
 
-def _teach_panel(*args):
-    from playground.gesture_ui import build_teach_panel
+def register_panel(task: str) -> Callable:
+    """Decorator: a function that adds a panel to one task's tab."""
 
-    return build_teach_panel(*args)
+    def deco(build: Callable[..., None]) -> Callable[..., None]:
+        EXTRA_PANELS[task] = build
+        return build
 
-
-# Panels that only one task has, by task name (the gesture tab's Teach panel).
-EXTRA_PANELS = {"gesture": _teach_panel}
+    return deco
 
 
 def model_choices(task: str, session: StreamSession | None = None) -> list[tuple[str, str]]:
     """The picker's entries: the registry's models for the task, then the ones this session added or trained."""
     out = []
     for spec in all_specs(task):
-        where = "offline" if spec.offline_available() else ("Hub, not cached" if not spec.bundled else "not installed")
+        where = "offline" if offline_available(spec) else ("Hub, not cached" if not spec.bundled else "not installed")
         out.append((f"{spec.name} [{spec.id}] ({where})", spec.id))
     for spec in session.offer.own() if session is not None else ():
         out.append((f"{spec.name} [{spec.id}] (yours)", spec.id))
@@ -80,8 +70,8 @@ def model_choices(task: str, session: StreamSession | None = None) -> list[tuple
 
 
 def default_pair(task: str) -> tuple[str, str]:
-    offline = [s.id for s in all_specs(task) if s.offline_available()]
-    picks = [m for m in PREFERRED.get(task, ()) if m in offline]
+    offline = [s.id for s in all_specs(task) if offline_available(s)]
+    picks = [m for m in TASKS[task].default_pair if m in offline]
     picks += [m for m in offline if m not in picks]
     picks += [s.id for s in all_specs(task) if s.id not in picks]
     return picks[0], picks[1] if len(picks) > 1 else picks[0]
@@ -146,7 +136,7 @@ def _controls(values: list[Any], task: TaskDef) -> dict[str, Any]:
     return {c.name: v for c, v in zip(task.controls, values)}
 
 
-def _split(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
+def controls_by_side(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
     n = len(task.controls)
     return {"a": _controls(list(values[:n]), task), "b": _controls(list(values[n:2 * n]), task)}
 
@@ -211,7 +201,7 @@ def build_task_tab(task_name: str) -> None:
         results = gr.JSON(label="Results (A, B, agreement)", elem_id=f"{task_name}-results")
         with gr.Accordion("Add a model from the Hub", open=False):
             gr.Markdown(f"A Hugging Face model id (owner/name) whose card fits this tab "
-                        f"({BYO_HINTS[task_name]}). Safetensors weights only, no custom code, "
+                        f"({task.hub_hint}). Safetensors weights only, no custom code, "
                         f"at most {hub.max_download_bytes() // 2**20} MiB. It joins both pickers for this session.")
             with gr.Row():
                 repo_box = gr.Textbox(label="Hub model id", placeholder="owner/name", elem_id=f"{task_name}-byo-id")
@@ -267,7 +257,7 @@ def build_task_tab(task_name: str) -> None:
                     show_progress="hidden", concurrency_limit=None, api_visibility="private")
 
         def on_controls(state: StreamSession, *values):
-            state.set_controls(_split(task, values))
+            state.set_controls(controls_by_side(task, values))
 
         for sl in ctl_inputs:
             sl.change(on_controls, inputs=[session, *ctl_inputs], outputs=None, show_progress="hidden",
@@ -275,7 +265,7 @@ def build_task_tab(task_name: str) -> None:
 
         def on_image(image, model_a, model_b, state: StreamSession, *values, progress=gr.Progress(track_tqdm=True)):
             try:  # a model's first use loads it here, its download shown by the progress bar
-                a, b, payload = predict_pair(task_name, image, model_a, model_b, _split(task, values),
+                a, b, payload = predict_pair(task_name, image, model_a, model_b, controls_by_side(task, values),
                                              progress=lambda f, d: progress(f, desc=d), offer=state.offer)
             except Exception as exc:  # noqa: BLE001
                 raise gr.Error(user_message(exc), print_exception=False) from None
@@ -305,7 +295,7 @@ def build_task_tab(task_name: str) -> None:
                 raise gr.Error("no video: upload one first", print_exception=False)
             try:
                 with one_at_a_time("video", state.token):
-                    steps = video_steps(task_name, path, {"a": model_a, "b": model_b}, _split(task, values),
+                    steps = video_steps(task_name, path, {"a": model_a, "b": model_b}, controls_by_side(task, values),
                                         offer=state.offer)
                     last = time.monotonic()
                     try:
@@ -376,7 +366,7 @@ def _p50(values: list[float]) -> float | None:
 def zoo_table() -> pd.DataFrame:
     rows = []
     for spec in all_specs():
-        row = spec.to_row()
+        row = registry_row(spec)
         rows.append({
             "task": row["task"], "model": row["id"], "name": row["name"], "runtime": row["runtime"],
             "source": row["source"], "licence": row["license"], "reference": row["reference"],

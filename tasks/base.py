@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Generic, Mapping, Sequence, TypeVar
 
 import numpy as np
 
+from zoo.byo import HubCard
+from zoo.cache import MODELS, ModelCache
+from zoo.errors import RefusedModelError
 from zoo.specs import ModelSpec
 
 Box = tuple[float, float, float, float]
@@ -122,17 +126,25 @@ class InstanceResult(Generic[I]):
         return {self.key: [i.to_json() for i in self.items]}
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    """preprocess -> runner -> postprocess, the two ends pure functions of the task."""
-
-    preprocess: Callable[[np.ndarray, ModelSpec], tuple[Any, Any]]
-    postprocess: Callable[[Any, Any, ModelSpec], Any]
-
-
 def identity_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
     """Most runtimes take the RGB frame as it is; the meta is the frame's (height, width)."""
     return rgb, rgb.shape[:2]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """preprocess -> runner -> postprocess, the two ends pure functions of the task. ``options`` are the spec
+    option keys the two ends read. Without ``postprocess``, the runner's output is already the result (a
+    composite model that runs other models itself)."""
+
+    preprocess: Callable[[np.ndarray, ModelSpec], tuple[Any, Any]] = identity_pre
+    postprocess: Callable[[Any, Any, ModelSpec], Any] | None = None
+    options: tuple[str, ...] = ()
+
+    def run(self, spec: ModelSpec, rgb: np.ndarray, runner: Callable[[Any], Any]) -> Any:
+        inputs, meta = self.preprocess(rgb, spec)
+        raw = runner(inputs)
+        return raw if self.postprocess is None else self.postprocess(raw, meta, spec)
 
 
 @dataclass(frozen=True)
@@ -155,18 +167,83 @@ DEFAULT_CONTROLS = (
 
 @dataclass(frozen=True)
 class TaskDef:
-    """Everything the zoo CLI and the app need to know about one task."""
+    """Everything particular to one task that the rest of the playground needs: registered once by the
+    task's module (:func:`register_task`); the app, the CLI and the benches read it from :data:`TASKS`."""
 
-    name: str
+    name: str  # also its tab's id and its API endpoint (/name)
     title: str
     result_type: type
     pipelines: Mapping[str, Pipeline]
     annotate: Callable[..., np.ndarray]
     agreement: Callable[[Any, Any], dict[str, Any]]
+    default_pair: tuple[str, str]  # the models its tab starts with (when they run offline)
     trackable: bool = False
     controls: tuple[Control, ...] = DEFAULT_CONTROLS
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # bring your own: what a Hub model must be for this task, and the rule that makes its entry
+    hub_hint: str = "none yet"
+    hub_model: Callable[[HubCard], ModelSpec] | None = None
+
+    def accept_hub(self, card: HubCard) -> ModelSpec:
+        """The entry for a Hub model in this task, or RefusedModelError saying what the task needs."""
+        if self.hub_model is None:
+            raise card.refuse(f"cannot be used here: {self.hub_hint}")
+        return self.hub_model(card)
+
+
+TASKS: dict[str, TaskDef] = {}
+
+
+def register_task(task: TaskDef) -> TaskDef:
+    """Make a task known to the playground: its tab, its endpoint, its models' pipelines."""
+    if task.name in TASKS and TASKS[task.name] is not task:
+        raise ValueError(f"task {task.name!r} is registered twice")
+    TASKS[task.name] = task
+    return task
+
+
+def unregister_task(name: str) -> None:
+    TASKS.pop(name, None)
+
+
+def check_spec(spec: ModelSpec) -> None:
+    """A spec's task, runtime and pipeline exist, and its options are keys they read: a typo fails loudly
+    instead of silently falling back to a default."""
+    from zoo.runtimes import RUNTIMES
+
+    task = TASKS.get(spec.task)
+    if task is None:
+        raise ValueError(f"{spec.id}: unknown task {spec.task!r}")
+    if spec.runtime not in RUNTIMES:
+        raise ValueError(f"{spec.id}: unknown runtime {spec.runtime!r}")
+    pipeline = task.pipelines.get(spec.pipeline)
+    if pipeline is None:
+        raise ValueError(f"{spec.id}: {spec.task} has no pipeline {spec.pipeline!r}")
+    known = set(RUNTIMES[spec.runtime].options) | set(pipeline.options)
+    unknown = sorted(set(spec.options) - known)
+    if unknown:
+        raise ValueError(f"{spec.id}: option(s) {', '.join(unknown)} are read by neither its runtime "
+                         f"({spec.runtime}) nor its pipeline ({spec.pipeline})")
+
+
+def hub_spec(model_id: str, task: str | None = None) -> ModelSpec:
+    """A Hub model's entry: its card read and checked (zoo.byo), then the task's rule; with no task, the
+    first task whose rule accepts it (the command line's ``hf:`` ids)."""
+    from zoo.byo import read_card
+
+    card = read_card(model_id)
+    if task is not None:
+        return TASKS[task].accept_hub(card)
+    refusals = []
+    for t in TASKS.values():
+        if t.hub_model is None:
+            continue
+        try:
+            return t.hub_model(card)
+        except RefusedModelError as exc:
+            refusals.append(exc)
+    raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}', which no task here runs") from (
+        refusals[0] if refusals else None)
 
 
 def match_boxes(a: np.ndarray, b: np.ndarray, min_iou: float = 0.1) -> list[tuple[int, int, float]]:
@@ -236,3 +313,14 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.3) -> np.ndarray:
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float32)))
+
+
+def infer(spec: ModelSpec, rgb: np.ndarray, *, cache: ModelCache = MODELS,
+          progress: Callable[[float, str], None] | None = None) -> tuple[Any, float]:
+    """One model on one RGB uint8 frame: its task's pipeline around its runner, the model held (leased) from
+    ``cache`` while it runs. Returns the result and the time it took (ms; loading not counted)."""
+    pipeline = TASKS[spec.task].pipelines[spec.pipeline]
+    with cache.lease(spec, progress) as loaded:
+        t0 = time.perf_counter()
+        result = pipeline.run(spec, rgb, loaded.runner)
+        return result, (time.perf_counter() - t0) * 1000.0

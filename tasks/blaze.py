@@ -16,6 +16,9 @@ import numpy as np
 
 from tasks.base import Letterbox, letterbox, nms, sigmoid
 
+# The spec options a cascade entry's pipeline reads (see plan() and the landmark stages in hands and pose).
+OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "min_presence")
+
 
 # --- the detector -----------------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, flip_box, flip_points, identity_pre, Letterbox, letterbox, nms, rounded, sigmoid)
+from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
+                        check_score, flip_box, flip_points, letterbox, nms, register_task, rounded, sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
+from zoo.byo import HubCard
 from zoo.images import fit_within
 from zoo.specs import ModelSpec
 
@@ -187,11 +188,24 @@ def hf_detection_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> FaceRe
 
 PIPELINES = {
     "yunet": Pipeline(yunet_pre, yunet_post),
-    "hf_detection_face": Pipeline(identity_pre, hf_detection_post),
-    "mediapipe_face_detection": Pipeline(identity_pre, from_mediapipe_detection),
-    "mediapipe_face_mesh": Pipeline(identity_pre, from_mediapipe_mesh),
-    "opencv_haar": Pipeline(haar_pre, haar_post),
+    "hf_detection_face": Pipeline(postprocess=hf_detection_post, options=("target_labels",)),
+    "mediapipe_face_detection": Pipeline(postprocess=from_mediapipe_detection),
+    "mediapipe_face_mesh": Pipeline(postprocess=from_mediapipe_mesh),
+    "opencv_haar": Pipeline(haar_pre, haar_post, options=("max_side",)),
 }
+FACE_LABELS = ("face", "human face")  # what a Hub detector's class must be called to find faces
+
+
+def hub_model(card: HubCard) -> ModelSpec:
+    """Bring your own: an object detector with a face class."""
+    if card.pipeline_tag != "object-detection":
+        raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}'; this tab needs {TASK.hub_hint}")
+    ids = [i for i, lab in card.id2label.items() if lab.lower() in FACE_LABELS]
+    if not ids:
+        labels = ", ".join(list(card.id2label.values())[:6]) or "unknown labels"
+        raise card.refuse(f"detects {labels}; the face tab needs a detector with a 'face' label")
+    return card.spec(task="face", pipeline="hf_detection_face",
+                     options={"head": "object_detection", "target_labels": ids})
 
 
 @lru_cache(maxsize=1)
@@ -218,13 +232,16 @@ def agreement(a: FaceResult, b: FaceResult) -> dict[str, Any]:
     return box_agreement(a, b, "faces")
 
 
-TASK = TaskDef(
+TASK = register_task(TaskDef(
     name="face",
     title="Face detection",
     result_type=FaceResult,
     pipelines=PIPELINES,
     annotate=annotate,
     agreement=agreement,
+    default_pair=("face/blazeface-short", "face/facemesh"),
     trackable=True,
     description="Boxes, scores and facial keypoints; ids follow each face across frames.",
-)
+    hub_hint="object-detection with a 'face' label",
+    hub_model=hub_model,
+))

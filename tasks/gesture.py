@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from tasks import hands as hands_task
-from tasks.base import Pipeline, TaskDef, identity_pre
+from tasks.base import Pipeline, TaskDef, register_task
 from tasks.hands import Gesture, HandsResult
+from zoo.byo import HubCard
 from zoo.specs import ModelSpec
 
 LABELS = ("None", "Closed_Fist", "Open_Palm", "Pointing_Up", "Thumb_Down", "Thumb_Up", "Victory", "ILoveYou")
@@ -110,15 +111,19 @@ def from_mediapipe_hands_gesture(raw: Any, hw: tuple[int, int], spec: ModelSpec)
     return recognise(hands_task.from_mediapipe_hands(raw, hw, spec))
 
 
-def composite_post(raw: GestureResult, meta: Any, spec: ModelSpec) -> GestureResult:
-    return raw  # two-stage runners (hands, then a head) return the result itself (see tasks.gesture_lab)
-
-
 PIPELINES = {
-    "mediapipe_hands_gesture": Pipeline(identity_pre, from_mediapipe_hands_gesture),
-    "trained_head": Pipeline(identity_pre, composite_post),
-    "hand_crop_classifier": Pipeline(identity_pre, composite_post),
+    "mediapipe_hands_gesture": Pipeline(postprocess=from_mediapipe_hands_gesture),
+    # two-stage runners (hands, then a head) give the result themselves (see tasks.gesture_lab)
+    "trained_head": Pipeline(),
+    "hand_crop_classifier": Pipeline(),
 }
+
+
+def hub_model(card: HubCard) -> ModelSpec:
+    """Bring your own: an image classifier, applied to each hand MediaPipe finds."""
+    if card.pipeline_tag != "image-classification":
+        raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}'; this tab needs {TASK.hub_hint}")
+    return card.spec(task="gesture", pipeline="hand_crop_classifier", runtime="hand_crop_classifier")
 
 
 def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:
@@ -134,13 +139,16 @@ def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:
     return out
 
 
-TASK = TaskDef(
+TASK = register_task(TaskDef(
     name="gesture",
     title="Gesture recognition",
     result_type=GestureResult,
     pipelines=PIPELINES,
     annotate=hands_task.annotate,
     agreement=agreement,
+    default_pair=("gesture/rules-lite", "gesture/rules-full"),
     trackable=True,
     description="A gesture label per hand: " + ", ".join(LABELS) + ".",
-)
+    hub_hint="image-classification: each hand crop is classified",
+    hub_model=hub_model,
+))

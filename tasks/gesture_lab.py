@@ -20,10 +20,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tasks.hands import Gesture, Hand, HandsResult
+from tasks.hands import Gesture, Hand
 from tasks.gesture import GestureResult
 from zoo.errors import ZooError
 from zoo.local import FORMAT, TeachError, read_metadata
+from zoo.runtimes.base import register_runtime
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,17 @@ class Sample:
     name: str = ""
 
 
-def find_hand(rgb: np.ndarray) -> Hand | None:
-    from tasks import predict
+def find_hands(rgb: np.ndarray, model_id: str = HANDS_MODEL) -> tuple[Hand, ...]:
+    """The hands a registry model finds (the first stage of the composite gesture models)."""
+    from tasks.base import infer
+    from zoo.registry import get_spec
 
-    hands = predict(HANDS_MODEL, rgb).result.hands
+    result, _ = infer(get_spec(model_id), rgb)
+    return result.hands
+
+
+def find_hand(rgb: np.ndarray) -> Hand | None:
+    hands = find_hands(rgb)
     return max(hands, key=lambda h: (h.box[2] - h.box[0]) * (h.box[3] - h.box[1])) if hands else None
 
 
@@ -169,7 +177,7 @@ class Trained:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def split(labels: Sequence[str], test_fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(labels: Sequence[str], test_fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stratified: each class keeps at least one sample for training and, if it has two, one for testing."""
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
@@ -248,7 +256,7 @@ def train(samples: Sequence[Sample], head: str = "landmark", backbone: str | Non
     check_classes(labels, counts)
     x = np.stack(feats).astype(np.float32)
     y = np.array([classes.index(l) for l in labels])
-    tr, te = split(labels)
+    tr, te = holdout_split(labels)
     mean, std = x[tr].mean(axis=0), x[tr].std(axis=0) + 1e-3
     w1, b1, w2, b2 = fit_head((x[tr] - mean) / std, y[tr], len(classes), 32 if head == "landmark" else None,
                               progress=progress)
@@ -330,15 +338,14 @@ class GestureHeadRunner:
         return self.backbone.embed([hand_crop(rgb, h.box) for h in hands])
 
     def __call__(self, rgb: np.ndarray) -> GestureResult:
-        from tasks import predict
-
-        hands: HandsResult = predict(self.meta.get("hands_model", HANDS_MODEL), rgb).result
-        if not len(hands):
+        hands = find_hands(rgb, self.meta.get("hands_model", HANDS_MODEL))
+        if not hands:
             return GestureResult(())
-        probs = self.session.run(["probabilities"], {"features": self.features(rgb, hands.hands).astype(np.float32)})[0]
-        return label_hands(hands.hands, probs, self.classes)
+        probs = self.session.run(["probabilities"], {"features": self.features(rgb, hands).astype(np.float32)})[0]
+        return label_hands(hands, probs, self.classes)
 
 
+@register_runtime("gesture_head")  # a trained head: MediaPipe hands, then the head on each hand
 def load_runner(spec, path: Path | None) -> GestureHeadRunner:
     if path is None:
         raise TeachError(f"{spec.id}: file not found")
@@ -360,9 +367,7 @@ class HandCropClassifier:
         self._lock = threading.Lock()
 
     def __call__(self, rgb: np.ndarray) -> GestureResult:
-        from tasks import predict
-
-        hands = predict(HANDS_MODEL, rgb).result.hands
+        hands = find_hands(rgb)
         if not hands:
             return GestureResult(())
         inputs = self.processor(images=[hand_crop(rgb, h.box) for h in hands], return_tensors="pt")
@@ -371,6 +376,7 @@ class HandCropClassifier:
         return label_hands(hands, probs, self.labels)
 
 
+@register_runtime("hand_crop_classifier")  # a Hub image classifier over each hand crop
 def load_crop_classifier(spec, path: Path | None) -> HandCropClassifier:
     if path is None:
         raise TeachError(f"{spec.id}: model files not found")

@@ -8,18 +8,10 @@ import numpy as np
 
 from tasks import blaze
 from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, flip_box, flip_points, identity_pre, rounded)
+                        check_score, flip_box, flip_points, register_task, rounded)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.specs import ModelSpec
 
-LANDMARK_NAMES = (
-    "wrist",
-    "thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip",
-    "index_mcp", "index_pip", "index_dip", "index_tip",
-    "middle_mcp", "middle_pip", "middle_dip", "middle_tip",
-    "ring_mcp", "ring_pip", "ring_dip", "ring_tip",
-    "pinky_mcp", "pinky_pip", "pinky_dip", "pinky_tip",
-)
 EDGES = (
     (0, 1), (1, 2), (2, 3), (3, 4),
     (0, 5), (5, 6), (6, 7), (7, 8),
@@ -125,8 +117,8 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
 
 
 PIPELINES = {
-    "mediapipe_hands": Pipeline(identity_pre, from_mediapipe_hands),
-    "blaze_hands": Pipeline(blaze.preprocess, blaze_hands_post),
+    "mediapipe_hands": Pipeline(postprocess=from_mediapipe_hands),
+    "blaze_hands": Pipeline(blaze.preprocess, blaze_hands_post, options=blaze.OPTIONS),
 }
 
 
@@ -152,13 +144,15 @@ def agreement(a: HandsResult, b: HandsResult) -> dict[str, Any]:
     return out
 
 
-TASK = TaskDef(
+TASK = register_task(TaskDef(
     name="hands",
     title="Hand detection",
     result_type=HandsResult,
     pipelines=PIPELINES,
     annotate=annotate,
     agreement=agreement,
+    default_pair=("hands/mediapipe-lite", "hands/mediapipe-full"),
     trackable=True,
     description="Boxes, left/right and 21 landmarks per hand; ids follow each hand across frames.",
-)
+    hub_hint="none yet: no Hub detector gives the 21 landmarks",
+))

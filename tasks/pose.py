@@ -8,8 +8,9 @@ import numpy as np
 
 from tasks import blaze
 from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_of, check_box, check_score, flip_box,
-                        identity_pre, letterbox, match_boxes, rounded, sigmoid)
+                        letterbox, match_boxes, register_task, rounded, sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
+from zoo.byo import HubCard
 from zoo.specs import ModelSpec
 
 # MediaPipe BlazePose's 33 landmarks, in its order (names follow mediapipe's PoseLandmark enum).
@@ -162,8 +163,7 @@ def posenet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> 
 def movenet_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, Letterbox]:
     """RGB 0-255, NHWC, letterboxed into a square; int32 as the TF Hub signature takes."""
     img, lb = letterbox(rgb, spec.input_size or (192, 192))
-    dtype = np.float32 if spec.options.get("input_dtype") == "float32" else np.int32
-    return np.ascontiguousarray(img[None].astype(dtype)), lb
+    return np.ascontiguousarray(img[None].astype(np.int32)), lb
 
 
 def decode_movenet(output: np.ndarray, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -213,9 +213,9 @@ def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelS
 
 
 PIPELINES = {
-    "mediapipe_pose": Pipeline(identity_pre, from_mediapipe_pose),
-    "blaze_pose": Pipeline(blaze.preprocess, blaze_pose_post),
-    "top_down": Pipeline(identity_pre, top_down_post),
+    "mediapipe_pose": Pipeline(postprocess=from_mediapipe_pose),
+    "blaze_pose": Pipeline(blaze.preprocess, blaze_pose_post, options=blaze.OPTIONS),
+    "top_down": Pipeline(postprocess=top_down_post),
     "posenet": Pipeline(posenet_pre, posenet_post),
     "movenet": Pipeline(movenet_pre, movenet_post),
 }
@@ -275,13 +275,32 @@ def agreement(a: PoseResult, b: PoseResult) -> dict[str, Any]:
     }
 
 
-TASK = TaskDef(
+def hub_model(card: HubCard) -> ModelSpec:
+    """Bring your own: a top-down keypoint model (ViTPose), reading the people the ViTPose entry's RT-DETR finds."""
+    from zoo.registry import get_spec
+    from zoo.runtimes.transformers_rt import POSE_CLASSES
+
+    if card.pipeline_tag != "keypoint-detection":
+        raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}'; this tab needs {TASK.hub_hint}")
+    if not any(a in POSE_CLASSES for a in card.architectures):
+        kind = " ".join(card.architectures) or "no architecture given"
+        raise card.refuse(f"is a keypoint model of a kind the pose tab cannot run ({kind}); it runs top-down "
+                          f"pose models: {', '.join(POSE_CLASSES)}")
+    return card.spec(task="pose", pipeline="top_down", runtime="transformers_pose",
+                     options={"person_label": "person", "detector_min_score": 0.5, "max_people": 5},
+                     detector=get_spec("pose/vitpose-base").detector)
+
+
+TASK = register_task(TaskDef(
     name="pose",
     title="Pose estimation",
     result_type=PoseResult,
     pipelines=PIPELINES,
     annotate=annotate,
     agreement=agreement,
+    default_pair=("pose/blazepose-lite", "pose/blazepose-full"),
     trackable=False,
     description="People with named keypoints (BlazePose: 33; COCO models: 17).",
-)
+    hub_hint="keypoint-detection, top-down (ViTPose): it reads the people RT-DETR finds",
+    hub_model=hub_model,
+))

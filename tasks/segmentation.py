@@ -7,8 +7,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tasks.base import Control, Pipeline, TaskDef, identity_pre
+from tasks.base import Control, Pipeline, TaskDef, register_task
 from tasks.draw import Canvas, palette_rgb
+from zoo.byo import HubCard
 from zoo.specs import ModelSpec
 
 DEFAULT_THRESHOLD = 0.5
@@ -152,9 +153,9 @@ def hf_segmentation_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> Seg
 
 
 PIPELINES = {
-    "mediapipe_selfie": Pipeline(identity_pre, from_mediapipe_selfie),
+    "mediapipe_selfie": Pipeline(postprocess=from_mediapipe_selfie),
     "pphumanseg": Pipeline(pphumanseg_pre, pphumanseg_post),
-    "hf_semantic_segmentation": Pipeline(identity_pre, hf_segmentation_post),
+    "hf_semantic_segmentation": Pipeline(postprocess=hf_segmentation_post),
 }
 
 
@@ -198,17 +199,32 @@ def agreement(a: SegmentationResult, b: SegmentationResult) -> dict[str, Any]:
     }
 
 
-TASK = TaskDef(
+def hub_model(card: HubCard) -> ModelSpec:
+    """Bring your own: a semantic segmentation model."""
+    if card.pipeline_tag != "image-segmentation":
+        raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}'; this tab needs {TASK.hub_hint}")
+    archs = " ".join(card.architectures)
+    if archs and "ForSemanticSegmentation" not in archs:
+        raise card.refuse(f"is an instance/panoptic segmentation model ({archs}); the segmentation tab takes "
+                          "semantic segmentation models")
+    return card.spec(task="segmentation", pipeline="hf_semantic_segmentation",
+                     options={"head": "semantic_segmentation"})
+
+
+TASK = register_task(TaskDef(
     name="segmentation",
     title="Semantic segmentation",
     result_type=SegmentationResult,
     pipelines=PIPELINES,
     annotate=annotate,
     agreement=agreement,
+    default_pair=("segmentation/selfie-general", "segmentation/selfie-landscape"),
     trackable=False,
+    hub_hint="image-segmentation, semantic",
+    hub_model=hub_model,
     controls=(
         Control("min_score", "Mask threshold", 0.05, 0.95, DEFAULT_THRESHOLD, 0.05),
         Control("opacity", "Mask opacity", 0.0, 1.0, 0.5, 0.05),
     ),
     description="A class per pixel, with coverage per class.",
-)
+))

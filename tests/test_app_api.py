@@ -5,9 +5,10 @@ import pytest
 from gradio_client import Client, handle_file
 
 from playground.ui import default_pair
+from tasks import TASKS
 from zoo.images import sample_image_path
 
-APIS = ["face", "hands", "pose", "gesture", "segmentation"]
+APIS = list(TASKS)  # every registered task is an endpoint
 
 
 @pytest.fixture(scope="module")

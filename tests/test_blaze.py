@@ -5,14 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from tasks import blaze, predict
+from playground.engine import predict
+from tasks import blaze
 from tasks.base import Letterbox
 from tasks.hands import HandsResult
 from tasks.pose import BLAZEPOSE_NAMES, PoseResult
 from tests.fakehub import FakeRepo
 from tests.tinymodels import hand_landmark_onnx, palm_detector_onnx, person_detector_onnx, pose_landmark_onnx
 from zoo.cache import ModelCache
-from zoo.registry import get_spec
+from zoo.registry import get_spec, offline_available
 
 
 def test_anchor_counts_and_order_match_mediapipe_configs():
@@ -101,10 +102,10 @@ def _serve(fake_hub, spec, first: bytes, second: bytes):
 def test_registry_hand_cascade_end_to_end(fake_hub, grace, presence, right, expect):
     spec = get_spec("hands/mediapipe-onnx")
     _serve(fake_hub, spec, palm_detector_onnx(_palm_hits()), hand_landmark_onnx(HAND_POINTS, presence, right))
-    assert not spec.offline_available()
+    assert not offline_available(spec)
     res = predict(spec, grace, cache=ModelCache(1)).result
     assert isinstance(res, HandsResult)
-    assert spec.offline_available(), "both files cached"
+    assert offline_available(spec), "both files cached"
     if expect is None:
         assert len(res) == 0, "a crop whose hand presence is low is no hand"
         return

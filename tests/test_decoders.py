@@ -11,7 +11,7 @@ from zoo.specs import HubSource, ModelSpec
 
 
 def _spec(task, decoder, size, labels=()):
-    return ModelSpec(id=f"{task}/t", task=task, name="t", runtime="onnxruntime", decoder=decoder,
+    return ModelSpec(id=f"{task}/t", task=task, name="t", runtime="onnxruntime", pipeline=decoder,
                      source=HubSource("a/b", "m.onnx", "main"), input_size=size, labels=labels)
 
 

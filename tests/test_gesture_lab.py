@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tasks import predict
+from playground.engine import predict
 from tasks import gesture_lab as lab
 from tasks.hands import Hand
 from tests.conftest import MEDIA, REPO
 from tests.handgen import fingers, make_hand
-from zoo.registry import resolve
+from playground.cli import resolve
 from zoo.local import TeachError, read_metadata, spec_for_file
 
 SHAPES = {"fist": fingers(), "palm": fingers(True, True, True, True, True), "peace": fingers(index=True, middle=True)}

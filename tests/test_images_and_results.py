@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tasks import predict
+from playground.engine import predict
 from tasks.face import Face, FaceResult
 from tasks.hands import Hand, HandsResult
 from tasks.pose import Keypoint, Person, PoseResult

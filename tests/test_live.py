@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.fakecam import make_frames
-from tasks import predict
+from playground.engine import predict
 from playground.live import RateMeter, StreamSession, predict_pair
 from zoo.errors import ZooError
 from zoo.images import ImageError
@@ -56,25 +56,40 @@ def test_a_stream_gives_both_sides_tracked_mirrored_results(frames):
 
 def test_latest_frame_wins_nothing_queues(frames):
     session = StreamSession("face")
-    slow = {"a": "face/blazeface-short", "b": "face/haar-frontal"}
+    slow = {"a": "face/blazeface-short", "b": "face/haar-frontal"}  # Haar: ~70 ms a frame here
     _drain(session, frames[0], slow)
-    started = 0
-    for frame in frames[:15]:  # frames arrive faster than Haar can take them
-        before = session.sides["b"].future
+    futures_b = set()
+    for frame in frames[:15]:  # frames arrive far faster than Haar can take them
         session.submit(frame, slow, CONTROLS, wait_s=0.0)
-        started += session.sides["b"].future is not before and session.sides["b"].future is not None
-    # at most one frame in flight per side: B skipped most frames instead of queueing them
-    assert started < 15
-    assert sum(1 for s in session.sides.values() if s.future is not None) <= 2
+        if session.sides["b"].future is not None:
+            futures_b.add(id(session.sides["b"].future))
+    last = session.seq
+    for _ in range(100):  # let B finish what it holds, then look at what it did
+        if session.sides["b"].future is None or session.sides["b"].future.done():
+            break
+        time.sleep(0.02)
+    session.submit(frames[0], slow, CONTROLS, wait_s=0.5)
+    done_b = [o.seq for o in session.sides["b"].recent if o.seq > 1]
+    # B took a few of the 15 frames and skipped the rest, instead of queueing them
+    assert 1 <= len(futures_b) <= 4, len(futures_b)
+    assert len([s for s in done_b if s <= last]) <= 4 and len(done_b) < 15
 
 
 def test_two_sessions_have_their_own_trackers(frames):
+    """Two sessions fed the same frames give the same track ids: neither sees the other's history."""
+    def ids(session):
+        out = []
+        for frame in frames[:8]:
+            up = session.submit(frame, MODELS, CONTROLS, wait_s=1.0)
+            if up.a and up.a.prediction and up.a.prediction.result.faces:
+                out.append(up.a.prediction.result.faces[0].track_id)
+        return out
+
     s1, s2 = StreamSession("face"), StreamSession("face")
-    for frame in frames[:6]:
-        s1.submit(frame, MODELS, CONTROLS, wait_s=1.0)
+    first = ids(s1)
+    second = ids(s2)  # after s1's tracker has seen 8 frames
+    assert first and None not in first and second[: len(first)] == first[: len(second)]
     assert s1.sides["a"].tracker is not s2.sides["a"].tracker
-    outs, _ = _drain(s2, frames[6])
-    assert s2.sides["a"].tracker is not None
 
 
 def test_switching_a_model_mid_stream_takes_effect(frames):

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from tasks import TASKS, predict
+from playground.engine import predict
+from tasks import TASKS
 from tasks.base import match_boxes
 from tests.conftest import media_image
 

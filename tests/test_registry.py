@@ -4,30 +4,31 @@ import json
 import numpy as np
 import pytest
 
-from tasks import TASKS, predict
-from zoo.registry import BUNDLED, UnknownModelError, all_specs, get_spec
-from zoo.specs import TASKS as TASK_NAMES
+from playground.engine import predict
+from tasks import TASKS, check_spec
+from zoo.registry import BUNDLED, UnknownModelError, all_specs, get_spec, offline_available, row as registry_row
 
 
 def test_ids_are_unique_and_every_task_has_two_offline_models():
     ids = [s.id for s in all_specs()]
     assert len(ids) == len(set(ids))
-    for task in TASK_NAMES:
-        offline = [s for s in BUNDLED if s.task == task and s.offline_available()]
+    for task in TASKS:
+        offline = [s for s in BUNDLED if s.task == task and offline_available(s)]
         assert len(offline) >= 2, f"{task} needs two offline models for A/B"
 
 
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.id)
 def test_entry_is_complete(spec):
     assert spec.name and spec.license and spec.reference.startswith("http")
-    assert spec.decoder in TASKS[spec.task].pipelines, "decoder not known to its task"
-    row = spec.to_row()
+    assert spec.pipeline in TASKS[spec.task].pipelines, "pipeline not known to its task"
+    check_spec(spec)  # task, runtime and pipeline exist; every option is read by one of them
+    row = registry_row(spec)
     assert {"id", "task", "runtime", "source", "offline"} <= set(row)
 
 
 @pytest.mark.parametrize("spec", BUNDLED, ids=lambda s: s.id)
 def test_bundled_entry_runs_offline_and_returns_a_valid_result(spec, grace):
-    assert spec.offline_available(), f"{spec.id}: {spec.source.describe()} is not installed"
+    assert offline_available(spec), f"{spec.id}: {spec.source.describe()} is not installed"
     pred = predict(spec, grace)
     assert isinstance(pred.result, TASKS[spec.task].result_type)
     assert pred.latency_ms > 0

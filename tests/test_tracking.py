@@ -1,7 +1,7 @@
 """A real face moving across a canvas keeps its id; a second face gets another."""
 import numpy as np
 
-from tasks import predict
+from playground.engine import predict
 from tasks.tracking import StreamTracker
 
 

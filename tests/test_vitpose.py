@@ -2,14 +2,14 @@
 keypoint-detection models."""
 import pytest
 
-from tasks import predict
+from playground.engine import predict
 from tasks.pose import COCO_NAMES, PoseResult
 from tests.fakehub import FakeRepo, commit_of
 from tests.tinymodels import tiny_rtdetr_repo, tiny_vitpose_repo
-from zoo import byo
+from tasks import hub_spec
 from zoo.cache import ModelCache
 from zoo.errors import RefusedModelError, ZooError
-from zoo.registry import get_spec
+from zoo.registry import get_spec, offline_available
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def _serve(fake_hub, spec, pose_files, det_files):
 def test_registry_vitpose_reads_each_person_the_detector_finds(fake_hub, tiny_repos, grace):
     spec = get_spec("pose/vitpose-base")
     _serve(fake_hub, spec, tiny_repos["pose"], tiny_repos["people"])
-    assert not spec.offline_available()
+    assert not offline_available(spec)
     res = predict(spec, grace, cache=ModelCache(1)).result
     assert isinstance(res, PoseResult)
     assert 1 <= len(res) <= spec.options["max_people"], "the biased detector finds people; each is read"
@@ -38,7 +38,7 @@ def test_registry_vitpose_reads_each_person_the_detector_finds(fake_hub, tiny_re
         x0, y0, x1, y1 = person.box
         assert 0 <= x0 <= x1 <= w and 0 <= y0 <= y1 <= h
         assert person.score > 0.5
-    assert spec.offline_available(), "pose model and detector both cached"
+    assert offline_available(spec), "pose model and detector both cached"
 
 
 def test_a_detector_without_people_is_a_clear_error(fake_hub, tiny_repos, grace):
@@ -54,7 +54,7 @@ def test_byo_keypoint_model_runs_after_the_registry_detector(fake_hub, tiny_repo
     fake_hub.add("someone/my-vitpose", FakeRepo(tiny_repos["pose"], commit=commit_of("mine"),
                                                 pipeline_tag="keypoint-detection", library_name="transformers",
                                                 config={"architectures": ["VitPoseForPoseEstimation"]}))
-    spec = byo.inspect("someone/my-vitpose", task="pose")
+    spec = hub_spec("someone/my-vitpose", task="pose")
     assert (spec.task, spec.runtime, spec.detector) == ("pose", "transformers_pose", det)
     res = predict(spec, grace, cache=ModelCache(1)).result
     assert isinstance(res, PoseResult) and len(res) >= 1
@@ -65,4 +65,4 @@ def test_byo_keypoint_model_of_another_kind_is_refused(fake_hub, tiny_repos):
                                                 pipeline_tag="keypoint-detection", library_name="transformers",
                                                 config={"architectures": ["SuperPointForKeypointDetection"]}))
     with pytest.raises(RefusedModelError, match="top-down pose models"):
-        byo.inspect("someone/superpoint", task="pose")
+        hub_spec("someone/superpoint", task="pose")

@@ -1,9 +1,9 @@
-"""Bring your own model: a Hub model id becomes a zoo entry, if it fits a task and is safe to load.
+"""Bring your own model: a Hub model's card, read and checked for safety, becomes a zoo entry.
 
-``hf:OWNER/NAME[@REVISION]`` is the id of such an entry everywhere (CLI, app, API). Accepted: transformers
-models with safetensors weights, no custom code, within the size cap, whose card says they do what a
-tab does. Refused, each with its reason: pickled weights only, custom code, too large, malformed ids,
-a task that does not fit.
+``hf:OWNER/NAME[@REVISION]`` is the id of such an entry everywhere (CLI, app, API). :func:`read_card`
+refuses, each with its reason: custom code, pickled weights only, no safetensors, not a transformers model,
+too large, sharded weights, malformed ids. Whether a model fits a task is the task's to say (each
+task module has a rule that turns a :class:`HubCard` into a spec, or refuses it): the zoo knows no task.
 """
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import logging
 import os
 import re
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
+
 from zoo import hub
 from zoo.errors import RefusedModelError, clip
 from zoo.specs import HubSource, ModelSpec
@@ -23,9 +26,6 @@ PICKLE_EXT = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 _ID = re.compile(r"^hf:(?P<repo>[^@\s]+)(@(?P<rev>\S+))?$")
 _lock = threading.Lock()
 _known: dict[str, ModelSpec] = {}
-
-# What a tab accepts, by the Hub's pipeline tag.
-DETECTION_TARGETS = {"face": ("face", "human face")}
 
 
 def parse(model_id: str) -> tuple[str, str | None]:
@@ -40,62 +40,44 @@ def model_id_for(repo_id: str, revision: str | None) -> str:
     return f"hf:{repo_id}@{revision}" if revision else f"hf:{repo_id}"
 
 
-def _store() -> Path:
-    root = Path(os.environ.get("ZOO_CACHE_DIR", Path.home() / ".cache" / "vision-playground"))
-    return root / "byo.json"
+@dataclass(frozen=True)
+class HubCard:
+    """What the Hub says about a repo that passed the safety checks: enough for a task to decide."""
+
+    repo_id: str
+    revision: str | None  # as asked (None: the default branch)
+    commit: str  # what it resolved to; the entry is pinned to it
+    pipeline_tag: str | None
+    architectures: tuple[str, ...]
+    id2label: Mapping[int, str]
+    weights: str  # the one safetensors file
+    files: tuple[str, ...]  # the other files to fetch beside it (config, preprocessor)
+    license: str | None = None
+
+    @property
+    def model_id(self) -> str:
+        return model_id_for(self.repo_id, self.revision)
+
+    def refuse(self, why: str) -> RefusedModelError:
+        return RefusedModelError(f"{self.model_id} {why}")
+
+    def spec(self, *, task: str, pipeline: str, runtime: str = "transformers", options: Mapping[str, Any] | None = None,
+             detector: HubSource | None = None) -> ModelSpec:
+        """The entry for this card, as the task decided to run it."""
+        return ModelSpec(
+            id=self.model_id, task=task, name=f"{self.repo_id} (from the Hub)", runtime=runtime, pipeline=pipeline,
+            source=HubSource(self.repo_id, self.weights, self.commit, revision_is_commit=True, extra_files=self.files),
+            detector=detector, input_size=None, license=self.license or "see the model card",
+            reference=f"https://huggingface.co/{self.repo_id}", options=dict(options or {}),
+            note="Added from the Hub by a user.")
 
 
-def _remember(spec_data: dict) -> None:
-    path = _store()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.loads(path.read_text()) if path.is_file() else {}
-        data[spec_data["id"]] = spec_data
-        path.write_text(json.dumps(data, indent=1))
-    except (OSError, ValueError) as exc:
-        log.warning("could not remember %s: %s", spec_data["id"], exc)
-
-
-def _recall(model_id: str) -> dict | None:
-    try:
-        return json.loads(_store().read_text()).get(model_id)
-    except (OSError, ValueError):
-        return None
-
-
-RUNTIME_OF = {"hand_crop_classifier": "hand_crop_classifier", "top_down": "transformers_pose"}
-
-
-def _spec(data: dict) -> ModelSpec:
-    src = data["source"]
-    detector = None
-    if data["decoder"] == "top_down":  # people found by the registry's ViTPose entry's detector
-        from zoo.hub_registry import HUB
-
-        detector = next(s.detector for s in HUB if s.decoder == "top_down" and s.detector is not None)
-    return ModelSpec(
-        detector=detector,
-        id=data["id"], task=data["task"], name=data["name"], runtime=data.get("runtime", "transformers"),
-        decoder=data["decoder"],
-        source=HubSource(src["repo_id"], src["filename"], src["revision"], revision_is_commit=True,
-                         extra_files=tuple(src["extra_files"])),
-        input_size=None, labels=tuple(data.get("labels", ())), license=data.get("license") or "see the model card",
-        reference=f"https://huggingface.co/{src['repo_id']}", options=data.get("options", {}),
-        note="Added from the Hub by a user.",
-    )
-
-
-def inspect(model_id: str, task: str | None = None, *, remember: bool = True) -> ModelSpec:
-    """Read the model's card and decide. Raises RefusedModelError (with the reason) or HubError.
-
-    With ``remember`` (the command line), the entry is kept for this process and written to the
-    remembered list, so that a cached model runs offline later; the app keeps what a visitor adds in that
-    visitor's session instead (``remember=False``)."""
+def read_card(model_id: str) -> HubCard:
+    """Read the model's card and check it is safe to load. Raises RefusedModelError or HubError."""
     repo_id, revision = parse(model_id)
     info = hub.model_info(repo_id, revision)
     files = {s.rfilename: (s.size or 0) for s in (info.siblings or [])}
     config = dict(info.config or {})
-    tag = info.pipeline_tag
     where = model_id_for(repo_id, revision)
 
     if config.get("auto_map") or any(f.endswith(".py") for f in files if "/" not in f):
@@ -110,7 +92,6 @@ def inspect(model_id: str, task: str | None = None, *, remember: bool = True) ->
         raise RefusedModelError(f"{where} has no config.json: not a transformers model")
     if info.library_name not in (None, "transformers"):
         raise RefusedModelError(f"{where} is a {info.library_name} model; the playground runs transformers models")
-
     wanted = [*weights, "config.json"] + [f for f in ("preprocessor_config.json",) if f in files]
     size = sum(files[f] for f in wanted)
     cap = hub.max_download_bytes()
@@ -119,72 +100,66 @@ def inspect(model_id: str, task: str | None = None, *, remember: bool = True) ->
                                 "(ZOO_MAX_DOWNLOAD_BYTES)")
     if len(weights) > 1:
         raise RefusedModelError(f"{where} has sharded weights; the playground loads single-file models")
-
-    archs = " ".join(config.get("architectures") or [])
-    labels = [str(v) for v in (config.get("id2label") or {}).values()]
-    if tag == "image-segmentation" and (task in (None, "segmentation")):
-        if archs and "ForSemanticSegmentation" not in archs:
-            raise RefusedModelError(f"{where} is an instance/panoptic segmentation model ({archs}); the "
-                                    "segmentation tab takes semantic segmentation models")
-        the_task, decoder, options = "segmentation", "hf_semantic_segmentation", {"head": "semantic_segmentation"}
-    elif tag == "object-detection" and (task in DETECTION_TARGETS or task is None):
-        task = task or "face"
-        names = DETECTION_TARGETS[task]
-        ids = [i for i, lab in (config.get("id2label") or {}).items() if str(lab).lower() in names]
-        if not ids:
-            raise RefusedModelError(f"{where} detects {', '.join(labels[:6]) or 'unknown labels'}; the {task} tab "
-                                    f"needs a detector with a '{names[0]}' label")
-        the_task, decoder = task, f"hf_detection_{task}"
-        options = {"head": "object_detection", "target_labels": [int(i) for i in ids]}
-    elif tag == "keypoint-detection" and task in (None, "pose"):
-        from zoo.runtimes.transformers_rt import POSE_CLASSES
-
-        if not any(a in archs for a in POSE_CLASSES):
-            kind = archs or "no architecture given"
-            raise RefusedModelError(f"{where} is a keypoint model of a kind the pose tab cannot run ({kind}); it "
-                                    f"runs top-down pose models: {', '.join(POSE_CLASSES)}")
-        # a top-down model: the registry's person detector finds the people it reads
-        the_task, decoder, options = "pose", "top_down", {"person_label": "person", "detector_min_score": 0.5,
-                                                          "max_people": 5}
-    elif tag == "image-classification" and task in (None, "gesture"):
-        # each hand MediaPipe finds is cropped and classified; the class is the gesture
-        the_task, decoder, options = "gesture", "hand_crop_classifier", {}
-    else:
-        wants = {"segmentation": "image-segmentation", "face": "object-detection with a 'face' label",
-                 "hands": "21 hand landmarks, which no Hub detector gives (not supported yet)",
-                 "pose": "keypoint-detection (a top-down model such as ViTPose)",
-                 "gesture": "image-classification (applied to each hand crop)"}
-        need = wants.get(task or "", "a task the playground has")
-        raise RefusedModelError(f"{where} is tagged '{tag or 'no task'}'; this tab needs {need}")
-
-    commit = info.sha or revision or "main"
-    data = {
-        "id": model_id_for(repo_id, revision), "task": the_task, "name": f"{repo_id} (from the Hub)",
-        "runtime": RUNTIME_OF.get(decoder, "transformers"),
-        "decoder": decoder, "options": options, "license": getattr(info.card_data, "license", None),
-        "source": {"repo_id": repo_id, "filename": weights[0], "revision": commit,
-                   "extra_files": [f for f in wanted if f != weights[0]]},
-    }
-    spec = _spec(data)
-    if remember:
-        with _lock:
-            _known[spec.id] = spec
-        _remember(data)
-    return spec
+    id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items() if str(k).lstrip("-").isdigit()}
+    return HubCard(repo_id, revision, info.sha or revision or "main", info.pipeline_tag,
+                   tuple(config.get("architectures") or ()), id2label, weights[0],
+                   tuple(f for f in wanted if f != weights[0]), getattr(info.card_data, "license", None))
 
 
-def spec_for(model_id: str) -> ModelSpec:
-    """The entry for an hf: id: known in this process, remembered from an earlier inspection (which lets
-    a cached model run offline), or inspected now."""
+# --- the command line's remembered list (the app keeps added models in the visitor's session) --------
+def _store() -> Path:
+    root = Path(os.environ.get("ZOO_CACHE_DIR", Path.home() / ".cache" / "vision-playground"))
+    return root / "byo.json"
+
+
+def _source_data(src: HubSource) -> dict:
+    return {"repo_id": src.repo_id, "filename": src.filename, "revision": src.revision,
+            "extra_files": list(src.extra_files)}
+
+
+def _source(data: dict) -> HubSource:
+    return HubSource(data["repo_id"], data["filename"], data["revision"], revision_is_commit=True,
+                     extra_files=tuple(data["extra_files"]))
+
+
+def remember(spec: ModelSpec) -> None:
+    """Keep an accepted entry for this process and in the remembered list, so that a cached model runs
+    offline later (``python -m zoo run hf:...``)."""
+    with _lock:
+        _known[spec.id] = spec
+    data = {"id": spec.id, "task": spec.task, "name": spec.name, "runtime": spec.runtime, "pipeline": spec.pipeline,
+            "options": dict(spec.options), "license": spec.license, "source": _source_data(spec.source),
+            "detector": _source_data(spec.detector) if spec.detector else None}
+    path = _store()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        old[spec.id] = data
+        path.write_text(json.dumps(old, indent=1))
+    except (OSError, ValueError) as exc:
+        log.warning("could not remember %s: %s", spec.id, exc)
+
+
+def recall(model_id: str) -> ModelSpec | None:
+    """An entry accepted earlier (in this process, or remembered on disk), or None."""
     repo_id, revision = parse(model_id)
     key = model_id_for(repo_id, revision)
     with _lock:
         if key in _known:
             return _known[key]
-    remembered = _recall(key)
-    if remembered is not None:
-        spec = _spec(remembered)
-        with _lock:
-            _known[key] = spec
-        return spec
-    return inspect(key)
+    try:
+        data = json.loads(_store().read_text()).get(key)
+    except (OSError, ValueError):
+        return None
+    if not data:
+        return None
+    spec = ModelSpec(
+        id=data["id"], task=data["task"], name=data["name"], runtime=data.get("runtime", "transformers"),
+        pipeline=data.get("pipeline") or data["decoder"], source=_source(data["source"]),
+        detector=_source(data["detector"]) if data.get("detector") else None, input_size=None,
+        license=data.get("license") or "see the model card",
+        reference=f"https://huggingface.co/{data['source']['repo_id']}", options=data.get("options", {}),
+        note="Added from the Hub by a user.")
+    with _lock:
+        _known[key] = spec
+    return spec

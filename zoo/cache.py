@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import socket
 import os
 import threading
 import time
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Callable, Iterator
+from urllib.error import URLError
 
 from zoo.errors import ModelLoadError, ModelUnavailableError, ZooError
-from zoo.runtimes import Runner, loader
+from zoo.runtimes import Runner, runtime
 from zoo.specs import BundledSource, LocalSource, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -56,13 +58,13 @@ def load(spec: ModelSpec, progress: Callable[[float, str], None] | None = None) 
 
         path = (path, hub.fetch(spec.detector, progress=progress))
     try:
-        runner = loader(spec.runtime)(spec, path)
+        runner = runtime(spec.runtime).load(spec, path)
     except ZooError:
         raise
     except Exception as exc:  # runtimes raise anything; the user gets one sentence
         log.warning("loading %s failed: %r", spec.id, exc, exc_info=log.isEnabledFor(logging.DEBUG))
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        if "urlopen" in reason or "URLError" in exc.__class__.__name__ or "Name or service" in reason:
+        if isinstance(exc, (URLError, socket.gaierror, ConnectionError)):  # mediapipe fetching a missing file
             raise ModelUnavailableError(
                 f"{spec.id}: its model file is not installed and could not be downloaded (no network)"
             ) from exc

@@ -44,7 +44,7 @@ def spec_for_file(model_id: str, *, path: str | Path | None = None) -> ModelSpec
     meta = read_metadata(path)
     return ModelSpec(
         id=model_id, task="gesture", name=f"My gestures: {', '.join(meta['classes'])} ({meta['head']} head)",
-        runtime="gesture_head", decoder="trained_head", source=LocalSource(str(path.resolve())), input_size=None,
+        runtime="gesture_head", pipeline="trained_head", source=LocalSource(str(path.resolve())), input_size=None,
         labels=tuple(meta["classes"]), license="yours", reference="https://arxiv.org/abs/1801.04381",
         note=f"Trained in the gesture lab ({meta['head']} head"
              + (f" on {meta['backbone']}" if meta.get("backbone") else "") + ").")

@@ -6,10 +6,10 @@ solutions, OpenCV's Haar cascades). Hub entries (``zoo.hub_registry``) are fetch
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from typing import Any, Iterable
 
 from zoo.errors import ZooError, clip
-from zoo.specs import BundledSource, ModelSpec
+from zoo.specs import EXTERNAL_PREFIXES, BundledSource, LocalSource, ModelSpec
 
 MP = "mediapipe"
 APACHE = "Apache-2.0"
@@ -24,19 +24,15 @@ HAAR_REF = "https://doi.org/10.1109/CVPR.2001.990517"
 _PERSON_LABELS = ("background", "person")
 
 
-GESTURE_LABELS = ("None", "Closed_Fist", "Open_Palm", "Pointing_Up", "Thumb_Down", "Thumb_Up", "Victory", "ILoveYou")
-
-
-def _hands_entry(task: str, variant: str, complexity: int, decoder: str, name: str) -> ModelSpec:
+def _hands_entry(task: str, variant: str, complexity: int, pipeline: str, name: str) -> ModelSpec:
     return ModelSpec(
         id=f"{task}/{variant}",
         task=task,
         name=name,
         runtime="mediapipe",
-        decoder=decoder,
+        pipeline=pipeline,
         source=BundledSource(MP, f"modules/hand_landmark/hand_landmark_{'lite' if complexity == 0 else 'full'}.tflite"),
         input_size=(224, 224),
-        labels=GESTURE_LABELS if task == "gesture" else (),
         license=APACHE,
         reference=HANDS_REF,
         options={"solution": "hands", "model_complexity": complexity, "max_num_hands": 4},
@@ -49,7 +45,7 @@ def _pose_entry(variant: str, complexity: int, note: str = "") -> ModelSpec:
         task="pose",
         name=f"MediaPipe BlazePose {variant} (33 keypoints)",
         runtime="mediapipe",
-        decoder="mediapipe_pose",
+        pipeline="mediapipe_pose",
         source=BundledSource(MP, f"modules/pose_landmark/pose_landmark_{variant}.tflite"),
         input_size=(256, 256),
         license=APACHE,
@@ -71,7 +67,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         task="face",
         name="MediaPipe BlazeFace short range",
         runtime="mediapipe",
-        decoder="mediapipe_face_detection",
+        pipeline="mediapipe_face_detection",
         source=BundledSource(MP, "modules/face_detection/face_detection_short_range.tflite"),
         input_size=(128, 128),
         license=APACHE,
@@ -84,7 +80,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         task="face",
         name="MediaPipe BlazeFace full range",
         runtime="mediapipe",
-        decoder="mediapipe_face_detection",
+        pipeline="mediapipe_face_detection",
         source=BundledSource(MP, "modules/face_detection/face_detection_full_range_sparse.tflite"),
         input_size=(192, 192),
         license=APACHE,
@@ -97,7 +93,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         task="face",
         name="MediaPipe Face Mesh (478 landmarks)",
         runtime="mediapipe",
-        decoder="mediapipe_face_mesh",
+        pipeline="mediapipe_face_mesh",
         source=BundledSource(MP, "modules/face_landmark/face_landmark_with_attention.tflite"),
         input_size=(192, 192),
         license=APACHE,
@@ -109,7 +105,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         task="face",
         name="OpenCV Haar cascade, frontal face (Viola-Jones)",
         runtime="opencv_cascade",
-        decoder="opencv_haar",
+        pipeline="opencv_haar",
         source=BundledSource("cv2", "data/haarcascade_frontalface_default.xml"),
         input_size=None,
         license="BSD-3-Clause (Intel License Agreement)",
@@ -135,7 +131,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         task="segmentation",
         name="MediaPipe Selfie Segmentation (general, 256x256)",
         runtime="mediapipe",
-        decoder="mediapipe_selfie",
+        pipeline="mediapipe_selfie",
         source=BundledSource(MP, "modules/selfie_segmentation/selfie_segmentation.tflite"),
         input_size=(256, 256),
         labels=_PERSON_LABELS,
@@ -148,7 +144,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         task="segmentation",
         name="MediaPipe Selfie Segmentation (landscape, 256x144)",
         runtime="mediapipe",
-        decoder="mediapipe_selfie",
+        pipeline="mediapipe_selfie",
         source=BundledSource(MP, "modules/selfie_segmentation/selfie_segmentation_landscape.tflite"),
         input_size=(256, 144),
         labels=_PERSON_LABELS,
@@ -174,19 +170,61 @@ class UnknownModelError(ZooError, KeyError):
         return self.args[0]
 
 
+_EXTRA: dict[str, ModelSpec] = {}  # entries registered by other modules (register_models)
+
+
+def register_models(*specs: ModelSpec) -> None:
+    """Add entries to the registry (a module that brings its own models, as timm's ``@register_model``)."""
+    for spec in specs:
+        if spec.id.startswith(EXTERNAL_PREFIXES):
+            raise ValueError(f"{spec.id}: registry ids are 'task/name'")
+        if any(s.id == spec.id for s in _all()) and _EXTRA.get(spec.id) is not spec:
+            raise ValueError(f"{spec.id} is registered twice")
+        _EXTRA[spec.id] = spec
+
+
+def unregister_models(*ids: str) -> None:
+    for model_id in ids:
+        _EXTRA.pop(model_id, None)
+
+
 def _all() -> tuple[ModelSpec, ...]:
     from zoo.hub_registry import HUB
 
-    return BUNDLED + HUB
+    return BUNDLED + HUB + tuple(_EXTRA.values())
 
 
 def all_specs(task: str | None = None) -> list[ModelSpec]:
     return [s for s in _all() if task is None or s.task == task]
 
 
+def offline_available(spec: ModelSpec) -> bool:
+    """Can this model run now without the network?"""
+    if isinstance(spec.source, (BundledSource, LocalSource)):
+        return spec.source.available()
+    from zoo import hub
+
+    return all(hub.is_cached(s) for s in spec.hub_sources())
+
+
+def row(spec: ModelSpec) -> dict[str, Any]:
+    """A spec as one row of ``python -m zoo list`` (and of the app's Zoo tab)."""
+    return {
+        "id": spec.id,
+        "task": spec.task,
+        "name": spec.name,
+        "runtime": spec.runtime,
+        "source": spec.source.describe() + (f" after {spec.detector.describe()}" if spec.detector else ""),
+        "offline": offline_available(spec),
+        "license": spec.license,
+        "reference": spec.reference,
+        "note": spec.note,
+    }
+
+
 def get_spec(model_id: str) -> ModelSpec:
     """A registry entry by id. Only the registry: bring-your-own (``hf:``) and local files (``file:``) are
-    resolved by :func:`resolve` on the command line, and by a session's own offer in the app."""
+    resolved by the command line (``playground.cli.resolve``), and by a session's own offer in the app."""
     if isinstance(model_id, str):
         for spec in _all():
             if spec.id == model_id:
@@ -202,17 +240,3 @@ def suggest(model_id: object) -> list[str]:
     if not close:
         close = [i for i in ids if model_id.split("/")[0] in i][:3]
     return close
-
-
-def resolve(model_id: str) -> ModelSpec:
-    """The command line's lookup: a registry id, ``hf:OWNER/NAME[@REV]`` (its card checked, then remembered
-    so that a cached model runs offline later) or ``file:PATH`` of a head the gesture lab exported."""
-    if isinstance(model_id, str) and model_id.startswith("hf:"):
-        from zoo import byo
-
-        return byo.spec_for(model_id)
-    if isinstance(model_id, str) and model_id.startswith("file:"):
-        from zoo import local
-
-        return local.spec_for_file(model_id)
-    return get_spec(model_id)

@@ -2,8 +2,10 @@
 
 A :class:`ModelSpec` says where a model's weights come from (a file inside an
 installed package, or a file in a Hugging Face Hub repo at a pinned revision),
-which runtime runs it, which decoder turns the runtime's raw output into a task
-result, and what a person needs to know about it (licence, reference).
+which runtime runs it, which of its task's pipelines prepares its input and turns
+the runtime's raw output into a result, and what a person needs to know about it
+(licence, reference). The zoo knows no task: a spec names its task, and the task
+layer checks that the task, its pipeline and the options exist (``tasks.base.check_spec``).
 """
 from __future__ import annotations
 
@@ -15,11 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
-TASKS = ("face", "hands", "pose", "gesture", "segmentation")
 # Ids of models outside the registry: a Hub repo a user brought, a file (command line), a session's own model.
 EXTERNAL_PREFIXES = ("hf:", "file:", "mine:")
 
-_ID_RE = re.compile(r"^(face|hands|pose|gesture|segmentation)/[a-z0-9][a-z0-9._-]*$")
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z0-9][a-z0-9._-]*$")
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,15 @@ class ModelSpec:
     id: str
     task: str
     name: str
-    runtime: str  # key into zoo.runtimes.RUNTIMES
-    decoder: str  # key into the task's decoders
+    runtime: str  # a registered runtime (zoo.runtimes.register_runtime)
+    pipeline: str  # one of its task's pipelines (pre- and post-processing)
     source: Source
     input_size: tuple[int, int] | None  # (width, height) the network sees; None: any
     labels: tuple[str, ...] = ()
     license: str = ""
     reference: str = ""
+    # settings read by its runtime and its pipeline, each of which declares the keys it reads
     options: Mapping[str, Any] = field(default_factory=dict)
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
     note: str = ""
     # a first-stage detector from another repo (ViTPose reads the people an RT-DETR finds)
     detector: HubSource | None = None
@@ -105,8 +105,8 @@ class ModelSpec:
         external = self.id.startswith(EXTERNAL_PREFIXES)
         if not _ID_RE.match(self.id) and not external:
             raise ValueError(f"bad model id {self.id!r}: expected 'task/name'")
-        if self.task not in TASKS:
-            raise ValueError(f"{self.id}: unknown task {self.task!r}")
+        if not re.match(r"^[a-z][a-z0-9_]*$", self.task or ""):
+            raise ValueError(f"{self.id}: bad task name {self.task!r}")
         if not external and self.id.split("/", 1)[0] != self.task:
             raise ValueError(f"{self.id}: id prefix does not match task {self.task!r}")
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
@@ -115,29 +115,8 @@ class ModelSpec:
     def bundled(self) -> bool:
         return isinstance(self.source, BundledSource)
 
-    def offline_available(self) -> bool:
-        """Can this model run now without the network?"""
-        if isinstance(self.source, (BundledSource, LocalSource)):
-            return self.source.available()
-        from zoo import hub
-
-        return all(hub.is_cached(s) for s in self.hub_sources())
-
     def hub_sources(self) -> tuple[HubSource, ...]:
         return tuple(s for s in (self.source, self.detector) if isinstance(s, HubSource))
-
-    def to_row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "task": self.task,
-            "name": self.name,
-            "runtime": self.runtime,
-            "source": self.source.describe() + (f" after {self.detector.describe()}" if self.detector else ""),
-            "offline": self.offline_available(),
-            "license": self.license,
-            "reference": self.reference,
-            "note": self.note,
-        }
 
 
 def env_flag(name: str) -> bool:

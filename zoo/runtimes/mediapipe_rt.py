@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from zoo.runtimes.base import register_runtime
 from zoo.specs import ModelSpec
 
 
@@ -62,6 +63,8 @@ class MediaPipeRunner:
             self._solution.close()
 
 
+@register_runtime("mediapipe", options=("solution", "model_selection", "model_complexity", "max_num_faces",
+                                        "max_num_hands", "refine_landmarks", "min_confidence"))
 def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     name = spec.options["solution"]
     factory = _solutions()[name]

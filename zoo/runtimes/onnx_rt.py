@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.runtimes import threads_per_model
+from zoo.runtimes.base import register_runtime, threads_per_model
 from zoo.specs import ModelSpec
 
 
@@ -30,6 +30,7 @@ class OnnxRunner:
         return dict(zip(self.output_names, self.session.run(self.output_names, feeds)))
 
 
+@register_runtime("onnxruntime")
 def load(spec: ModelSpec, path: Path | None) -> OnnxRunner:
     if path is None:
         raise RuntimeError(f"{spec.id}: model file not found")
@@ -49,6 +50,7 @@ class OnnxCascade:
         return first, [(roi, self.landmark(blob)) for blob, roi in plan.crops(first)]
 
 
+@register_runtime("onnx_cascade")  # detector + landmark model: MediaPipe's two-stage models as OpenCV Zoo exports them
 def load_cascade(spec: ModelSpec, path: Path | None) -> OnnxCascade:
     """The main file is the detector; the landmark model is the entry's first extra file, fetched beside it
     (same repo, same revision)."""

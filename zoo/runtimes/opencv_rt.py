@@ -1,4 +1,4 @@
-"""OpenCV runtimes: Haar cascades and cv2.dnn networks."""
+"""OpenCV runtime: Haar cascades."""
 from __future__ import annotations
 
 import threading
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.runtimes import threads_per_model
+from zoo.runtimes.base import register_runtime, threads_per_model
 from zoo.specs import ModelSpec
 
 
@@ -38,30 +38,8 @@ class CascadeRunner:
         return np.asarray(boxes, dtype=np.float32).reshape(-1, 4), np.asarray(weights, dtype=np.float32).reshape(-1)
 
 
+@register_runtime("opencv_cascade", options=("scale_factor", "min_neighbors", "min_size_frac"))
 def load_cascade(spec: ModelSpec, path: Path | None) -> CascadeRunner:
     if path is None:
         raise RuntimeError(f"{spec.id}: cascade file not found")
     return CascadeRunner(path, spec.options)
-
-
-class DnnRunner:
-    """A cv2.dnn network (ONNX); returns the named outputs."""
-
-    def __init__(self, path: Path, output_names: list[str] | None):
-        import cv2
-
-        self._net = cv2.dnn.readNet(str(path))
-        self._outputs = output_names or list(self._net.getUnconnectedOutLayersNames())
-        self._lock = threading.Lock()
-
-    def __call__(self, blob: np.ndarray) -> dict[str, np.ndarray]:
-        with self._lock:
-            self._net.setInput(blob)
-            outs = self._net.forward(self._outputs)
-        return dict(zip(self._outputs, outs))
-
-
-def load_dnn(spec: ModelSpec, path: Path | None) -> DnnRunner:
-    if path is None:
-        raise RuntimeError(f"{spec.id}: model file not found")
-    return DnnRunner(path, spec.options.get("outputs"))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import RefusedModelError
-from zoo.runtimes import threads_per_model
+from zoo.runtimes.base import register_runtime, threads_per_model
 from zoo.specs import ModelSpec
 
 # spec.options["head"] -> the transformers auto class that builds it
@@ -71,6 +71,7 @@ class TransformersRunner:
         return raw
 
 
+@register_runtime("transformers", options=("head",))
 def load(spec: ModelSpec, path: Path | None) -> TransformersRunner:
     if path is None:
         raise RuntimeError(f"{spec.id}: model files not found")
@@ -127,6 +128,7 @@ class DetectThenPose:
                 "scores": np.stack([p["scores"].float().numpy() for p in people])}
 
 
+@register_runtime("transformers_pose", options=("person_label", "detector_min_score", "max_people"))
 def load_detect_then_pose(spec: ModelSpec, path: Any) -> DetectThenPose:
     """``path`` is (pose model file, detector file): the spec names its detector (see zoo.cache.load)."""
     if not isinstance(path, tuple) or None in path:

@@ -1,0 +1,50 @@
+"""The runtime registry: names, load functions and the option keys each reads (see zoo.runtimes)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from zoo.errors import ZooError
+
+
+class Runner(Protocol):
+    def __call__(self, inputs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    load: Callable[[Any, Path | None], Runner]
+    options: frozenset[str]  # the spec option keys this runtime reads
+
+
+RUNTIMES: dict[str, Runtime] = {}
+
+
+def register_runtime(name: str, *, options: tuple[str, ...] = ()) -> Callable:
+    """Decorator: ``@register_runtime("onnxruntime")`` over a ``load(spec, path)`` function."""
+
+    def deco(load: Callable) -> Callable:
+        if name in RUNTIMES and RUNTIMES[name].load is not load:
+            raise ValueError(f"runtime {name!r} is registered twice")
+        RUNTIMES[name] = Runtime(name, load, frozenset(options))
+        return load
+
+    return deco
+
+
+def runtime(name: str) -> Runtime:
+    try:
+        return RUNTIMES[name]
+    except KeyError:
+        raise ZooError(f"unknown runtime {name!r}; known: {', '.join(sorted(RUNTIMES))}") from None
+
+
+def threads_per_model() -> int:
+    """Threads each model may use: A and B run at once, so each gets half of the cores."""
+    env = os.environ.get("ZOO_THREADS_PER_MODEL")
+    if env:
+        return max(1, int(env))
+    return max(1, (os.cpu_count() or 2) // 2)
