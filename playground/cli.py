@@ -204,8 +204,8 @@ def cmd_teach(args: argparse.Namespace) -> int:
     print(f"trained on {model.n_train} samples, held out {model.n_test}: held-out accuracy {acc}")
     if model.n_test:
         print("confusion (rows: true, columns: predicted):")
-        for name, row in zip(model.classes, model.confusion):
-            print(f"  {name:<16} " + " ".join(f"{v:3d}" for v in row))
+        for name, counts in zip(model.classes, model.confusion):
+            print(f"  {name:<16} " + " ".join(f"{v:3d}" for v in counts))
     print(f"wrote {out} (run it: python -m zoo run file:{out} IMAGE)")
     return 0
 

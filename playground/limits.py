@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -19,29 +18,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from zoo.settings import env_int
 from zoo.errors import BusyError
 
 log = logging.getLogger(__name__)
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def queue_max_size() -> int:
     """Events waiting in the queue at most; past it a visitor is told the queue is full."""
-    return _env_int("PLAYGROUND_QUEUE_MAX", 64)
+    return env_int("PLAYGROUND_QUEUE_MAX", 64)
 
 
 def max_upload_mb() -> int:
-    return _env_int("PLAYGROUND_MAX_UPLOAD_MB", 50)
+    return env_int("PLAYGROUND_MAX_UPLOAD_MB", 50)
 
 
 def file_max_age_s() -> int:
-    return _env_int("PLAYGROUND_FILE_MAX_AGE_S", 3600)
+    return env_int("PLAYGROUND_FILE_MAX_AGE_S", 3600)
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -138,11 +131,11 @@ WORKSPACE = Workspace()
 
 
 def per_session_pending() -> int:
-    return _env_int("PLAYGROUND_PER_SESSION", 8)
+    return env_int("PLAYGROUND_PER_SESSION", 8)
 
 
 def per_address_pending() -> int:
-    return _env_int("PLAYGROUND_PER_ADDRESS", 24)
+    return env_int("PLAYGROUND_PER_ADDRESS", 24)
 
 
 class VisitorLimit:

@@ -25,7 +25,6 @@ from playground.offers import Offer
 from tasks import TASKS
 from tasks.tracking import StreamTracker
 from zoo.errors import ZooError
-from zoo.images import fit_within
 from zoo.specs import ModelSpec
 
 log = logging.getLogger(__name__)

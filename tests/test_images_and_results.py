@@ -10,7 +10,6 @@ from tasks.face import Face, FaceResult
 from tasks.hands import Hand, HandsResult
 from tasks.pose import Keypoint, Person, PoseResult
 from tasks.segmentation import SegmentationResult
-from zoo import images
 from zoo.images import ImageError, load_image, to_rgb_uint8
 
 

@@ -7,7 +7,6 @@ import json
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 from tasks.base import Pipeline, TaskDef, check_spec, register_task, unregister_task

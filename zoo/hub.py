@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from zoo.errors import HubError, RefusedModelError, clip
-from zoo.specs import HubSource, env_flag
+from zoo.settings import env_flag
+from zoo.specs import HubSource
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from zoo.settings import env_int
 from zoo.errors import ZooError
 
 # Formats the playground decodes; anything else is refused from its header.
@@ -26,28 +27,21 @@ FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 _DECODES = threading.BoundedSemaphore(2)
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def max_pixels() -> int:
-    return _env_int("ZOO_MAX_PIXELS", 50_000_000)
+    return env_int("ZOO_MAX_PIXELS", 50_000_000)
 
 
 def max_side() -> int:
     """The longest side accepted (OpenCV's remap, inside MediaPipe, aborts the process at 32767)."""
-    return min(_env_int("ZOO_MAX_SIDE", 16_384), 16_384)
+    return min(env_int("ZOO_MAX_SIDE", 16_384), 16_384)
 
 
 def max_aspect() -> float:
-    return float(_env_int("ZOO_MAX_ASPECT", 20))
+    return float(env_int("ZOO_MAX_ASPECT", 20))
 
 
 def max_file_bytes() -> int:
-    return _env_int("ZOO_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
+    return env_int("ZOO_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
 
 
 class ImageError(ZooError, ValueError):

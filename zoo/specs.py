@@ -10,7 +10,6 @@ layer checks that the task, its pipeline and the options exist (``tasks.base.che
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +116,3 @@ class ModelSpec:
 
     def hub_sources(self) -> tuple[HubSource, ...]:
         return tuple(s for s in (self.source, self.detector) if isinstance(s, HubSource))
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
