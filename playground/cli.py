@@ -121,6 +121,11 @@ def bench_model(model_id: str, rgb: np.ndarray, runs: int, warmup: int = 3) -> d
             "fps": round(runs / wall, 1)}
 
 
+def bench_ids() -> list[str]:
+    """The models ``bench`` measures by default: every bundled one that is installed."""
+    return [s.id for s in all_specs() if s.bundled and offline_available(s)]
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import cv2
 
@@ -131,7 +136,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 2
     src = load_image(args.image) if args.image else load_image(sample_image_path())
     rgb = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
-    ids = args.models or [s.id for s in all_specs() if s.bundled and offline_available(s)]
+    ids = args.models or bench_ids()
     for mid in ids:
         resolve(mid)  # unknown ids fail before any work
     status = 0

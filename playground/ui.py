@@ -117,6 +117,8 @@ def live_readouts(state: StreamSession) -> tuple[str, str, str]:
 def agreement_text(agreement: dict[str, Any] | None) -> str:
     if not agreement:
         return "**Agreement of A and B:** —"
+    if agreement.get("score") is None:  # nothing to compare
+        return f"**Agreement of A and B:** — {agreement['summary']}"
     return f"**Agreement of A and B: {agreement['score']:.0%}** — {agreement['summary']}"
 
 

@@ -1,8 +1,8 @@
 """MediaPipe's two-stage models as ONNX (OpenCV Zoo's exports): an SSD detector with fixed anchors finds a
 palm or a person, a rotated square region around it is cut out, and a landmark model reads that crop.
 
-Everything here is a pure function of arrays. The runner (``zoo.runtimes.onnx_rt.OnnxCascade``) only runs
-the two sessions and calls the plan's ``crops`` between them; hands and pose build their pipelines from
+Everything here is a pure function of arrays. The runner (``zoo.runtimes.base.Cascade``, over ONNX or LiteRT)
+only runs the two models and calls the plan's ``crops`` between them; hands and pose build their pipelines from
 these pieces. A model's numbers (input sizes, anchor strides, value range, region rule) are data in its
 registry entry's ``options``.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from tasks.base import Letterbox, letterbox, nms, sigmoid
 
 # The spec options a cascade entry's pipeline reads (see plan() and the landmark stages in hands and pose).
-OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "min_presence")
+OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "min_presence", "tiles")
 
 
 # --- the detector -----------------------------------------------------------------------------------
@@ -173,11 +173,11 @@ ROI_RULES: dict[str, Callable[[Detection], Roi]] = {"palm": palm_roi, "person": 
 # --- the plan the runner follows ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class CascadePlan:
-    """What the cascade runner runs: ``first`` through the detector, then ``crops(detector_output)`` gives
-    [(landmark_input, roi)] to run through the landmark model."""
+    """What the cascade runner runs: each of ``firsts`` through the detector, then ``crops(outputs)`` (one
+    detector output per input) gives [(landmark_input, roi)] to run through the landmark model."""
 
-    first: np.ndarray
-    crops: Callable[[Mapping[str, np.ndarray]], list[tuple[np.ndarray, Roi]]]
+    firsts: list[np.ndarray]
+    crops: Callable[[list[Mapping[str, np.ndarray]]], list[tuple[np.ndarray, Roi]]]
 
 
 @dataclass(frozen=True)
@@ -187,23 +187,45 @@ class CascadeMeta:
     landmark_size: int
 
 
+def tiles(width: int, height: int, overlap: float = 0.25) -> list[tuple[int, int, int, int]]:
+    """2x2 windows (x0, y0, x1, y1) covering the frame, each overlapping its neighbours by ``overlap`` of
+    its side: a second look at the people too small for the detector in the whole frame."""
+    tw, th = int(round(width * (1 + overlap) / 2)), int(round(height * (1 + overlap) / 2))
+    return [(x, y, x + tw, y + th) for y in (0, height - th) for x in (0, width - tw)]
+
+
+def shifted(d: Detection, dx: float, dy: float) -> Detection:
+    return Detection(d.score, d.box + np.array([dx, dy, dx, dy], np.float32), d.keypoints + np.array([dx, dy]))
+
+
 def plan(rgb: np.ndarray, options: Mapping[str, Any]) -> tuple[CascadePlan, CascadeMeta]:
-    """The detector's letterboxed input and how to cut the landmark crops from its detections."""
+    """The detector's letterboxed inputs (the frame, and its 2x2 tiles when ``options["tiles"]``) and how to
+    cut the landmark crops from what it finds: hits from all inputs merged by NMS, best first."""
     det_in = NetInput.from_options(options["detector"])
     lm_in = NetInput.from_options(options["landmark"])
-    img, lb = letterbox(rgb, (det_in.size, det_in.size))
+    h, w = rgb.shape[:2]
+    windows = [(0, 0, w, h)] + (tiles(w, h) if options.get("tiles") else [])
+    passes = []
+    for x0, y0, x1, y1 in windows:
+        img, lb = letterbox(rgb[y0:y1, x0:x1], (det_in.size, det_in.size))
+        passes.append((det_in.blob(img), lb, (x0, y0)))
     rule = ROI_RULES[options["roi"]]
     strides = tuple(options["detector"]["strides"])
     k = int(options["detector"]["keypoints"])
     most = int(options.get("max_instances", 2))
     min_score = float(options.get("detector_min_score", 0.5))
 
-    def crops(raw: Mapping[str, np.ndarray]) -> list[tuple[np.ndarray, Roi]]:
-        dets = detect(raw, lb, det_in.size, strides, k, min_score)[:most]
-        rois = [rule(d) for d in dets]
+    def crops(raws: list[Mapping[str, np.ndarray]]) -> list[tuple[np.ndarray, Roi]]:
+        dets = [shifted(d, ox, oy) for raw, (_, lb, (ox, oy)) in zip(raws, passes)
+                for d in detect(raw, lb, det_in.size, strides, k, min_score)]
+        if len(passes) > 1 and dets:  # the same person seen in the frame and in a tile: keep the best
+            keep = nms(np.stack([d.box for d in dets]), np.array([d.score for d in dets], np.float32), 0.3)
+            dets = sorted((dets[i] for i in keep), key=lambda d: -d.score)
+        # a few more candidates than wanted: the landmark stage's presence score removes false hits
+        rois = [rule(d) for d in dets[: most + (most // 2 if len(passes) > 1 else 0)]]
         return [(lm_in.blob(roi.cut(rgb, lm_in.size)), roi) for roi in rois]
 
-    return CascadePlan(det_in.blob(img), crops), CascadeMeta(rgb.shape[0], rgb.shape[1], lm_in.size)
+    return CascadePlan([p[0] for p in passes], crops), CascadeMeta(h, w, lm_in.size)
 
 
 def preprocess(rgb: np.ndarray, spec: Any) -> tuple[CascadePlan, CascadeMeta]:

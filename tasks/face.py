@@ -16,6 +16,8 @@ from zoo.specs import ModelSpec
 
 # BlazeFace's six keypoints, in its order; "right" is the subject's right.
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion")
+# YuNet's five, in its order (OpenCV's FaceDetectorYN): eyes, nose tip, mouth corners; "right" is the subject's.
+YUNET_NAMES = ("right_eye", "left_eye", "nose_tip", "right_mouth_corner", "left_mouth_corner")
 # The same six points in the 478-point refined face mesh (iris centres for the eyes; mouth = mean of two).
 MESH_KEYPOINTS = ((468,), (473,), (1,), (13, 14), (234,), (454,))
 
@@ -27,12 +29,17 @@ class Face:
     keypoints: tuple[tuple[float, float], ...] = ()
     landmarks: tuple[tuple[float, float, float], ...] = ()  # dense mesh (x, y, z) in pixels, when the model has one
     track_id: int | None = None
+    keypoint_names: tuple[str, ...] = ()  # one per keypoint (KEYPOINT_NAMES, YUNET_NAMES)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "box", check_box(self.box, "face box"))
         object.__setattr__(self, "score", check_score(self.score, "face score"))
         object.__setattr__(self, "keypoints", check_points(self.keypoints, 2, "face keypoints"))
         object.__setattr__(self, "landmarks", check_points(self.landmarks, 3, "face landmarks"))
+        names = tuple(self.keypoint_names) or tuple(f"keypoint_{i}" for i in range(len(self.keypoints)))
+        if len(names) != len(self.keypoints):
+            raise ValueError(f"{len(self.keypoints)} face keypoints but {len(names)} names")
+        object.__setattr__(self, "keypoint_names", names)
 
     def flipped(self, width: int) -> "Face":
         # Mirroring swaps which side of the picture each eye and ear is on, not whose eye it is.
@@ -43,7 +50,9 @@ class Face:
         out: dict[str, Any] = {
             "box": rounded(self.box),
             "score": round(self.score, 4),
-            "keypoints": [rounded(p) for p in self.keypoints],
+            # named like the pose keypoints: {"name", "x", "y"}
+            "keypoints": [{"name": n, "x": round(float(x), 2), "y": round(float(y), 2)}
+                          for n, (x, y) in zip(self.keypoint_names, self.keypoints)],
             "track_id": self.track_id,
         }
         if self.landmarks:
@@ -71,7 +80,8 @@ def from_mediapipe_detection(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> 
         if box[2] <= box[0] or box[3] <= box[1]:
             continue
         kps = tuple((k.x * w, k.y * h) for k in det.location_data.relative_keypoints)
-        faces.append(Face(box=box, score=min(1.0, float(det.score[0])), keypoints=kps))
+        faces.append(Face(box=box, score=min(1.0, float(det.score[0])), keypoints=kps,
+                          keypoint_names=KEYPOINT_NAMES[: len(kps)]))
     return FaceResult(tuple(faces))
 
 
@@ -83,7 +93,8 @@ def from_mediapipe_mesh(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> FaceR
         pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark], dtype=np.float32)
         kps = tuple(tuple(pts[list(idx), :2].mean(axis=0)) for idx in MESH_KEYPOINTS) if len(pts) >= 478 else ()
         # The legacy face mesh reports no per-face score: a returned mesh passed its detector's threshold.
-        faces.append(Face(box=box_of(pts, w, h), score=1.0, keypoints=kps, landmarks=tuple(map(tuple, pts))))
+        faces.append(Face(box=box_of(pts, w, h), score=1.0, keypoints=kps, landmarks=tuple(map(tuple, pts)),
+                          keypoint_names=KEYPOINT_NAMES if kps else ()))
     return FaceResult(tuple(faces))
 
 
@@ -154,7 +165,8 @@ def yunet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> Fa
     for box, score, pts in zip(lb.to_frame(boxes), scores, lb.to_frame(kps)):
         x0, y0, x1, y1 = np.clip(box, 0, [lb.width, lb.height, lb.width, lb.height])
         if x1 > x0 and y1 > y0:
-            faces.append(Face(box=(x0, y0, x1, y1), score=float(min(1.0, score)), keypoints=tuple(map(tuple, pts))))
+            faces.append(Face(box=(x0, y0, x1, y1), score=float(min(1.0, score)), keypoints=tuple(map(tuple, pts)),
+                              keypoint_names=YUNET_NAMES))
     return FaceResult(tuple(faces))
 
 

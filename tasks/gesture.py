@@ -129,13 +129,14 @@ def hub_model(card: HubCard) -> ModelSpec:
 def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:
     out = hands_task.agreement(a, b)
     same = [a.hands[i].gesture.label == b.hands[j].gesture.label for i, j, _ in out["pairs"]]
-    n = max(len(a), len(b))
     out["labels_agree"] = int(sum(same))
-    out["score"] = round(sum(same) / n, 3) if n else 1.0
+    if not (len(a) and len(b)):  # nothing to compare, or one side empty: the hands' sentence says so
+        return out
+    n = max(len(a), len(b))
+    out["score"] = round(sum(same) / n, 3)
     la = sorted(h.gesture.label for h in a.hands)
     lb = sorted(h.gesture.label for h in b.hands)
-    out["summary"] = (f"gestures agree on {sum(same)} of {n} hands" if n else "no hands in either") + (
-        f" (A: {', '.join(la) or '-'}; B: {', '.join(lb) or '-'})" if n else "")
+    out["summary"] = f"gestures agree on {sum(same)} of {n} hands (A: {', '.join(la)}; B: {', '.join(lb)})"
     return out
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from tasks import blaze
 from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_of, check_box, check_score, flip_box,
-                        letterbox, match_boxes, register_task, rounded, sigmoid)
+                        letterbox, match_boxes, nothing_found, register_task, rounded, sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.byo import HubCard
 from zoo.specs import ModelSpec
@@ -209,7 +209,29 @@ def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelS
         xy = roi.to_frame(lm[:, :2], meta.landmark_size)
         people.append(person_from_points(BLAZEPOSE_NAMES, xy, sigmoid(lm[:, 3]), meta.width, meta.height,
                                          score=presence))
-    return PoseResult(tuple(people))
+    return PoseResult(tuple(distinct_people(people, int(spec.options.get("max_instances", 2)))))
+
+
+def _same_body(a: Person, b: Person, iou: float) -> bool:
+    """Two skeletons of one body: their boxes overlap by ``iou``, or their noses lie within a quarter of a
+    shoulder width of each other (a second region around the same face, whose shoulders went astray)."""
+    if match_boxes(np.array([a.box]), np.array([b.box]), iou):
+        return True
+    na, nb = a.keypoint("nose"), b.keypoint("nose")
+    la, ra = a.keypoint("left_shoulder"), a.keypoint("right_shoulder")
+    if None in (na, nb, la, ra) or min(na.score, nb.score) < VISIBLE:
+        return False
+    return float(np.hypot(na.x - nb.x, na.y - nb.y)) < 0.25 * max(float(np.hypot(la.x - ra.x, la.y - ra.y)), 1.0)
+
+
+def distinct_people(people: list[Person], most: int, iou: float = 0.5) -> list[Person]:
+    """One person per body: two regions that landed on the same body (the whole frame's pass and a tile's,
+    say) give two skeletons; the better-seen one stays. At most ``most``, best first."""
+    kept: list[Person] = []
+    for person in sorted(people, key=lambda p: -p.score):
+        if not any(_same_body(person, k, iou) for k in kept):
+            kept.append(person)
+    return kept[:most]
 
 
 PIPELINES = {
@@ -251,12 +273,13 @@ def keypoint_distance(a: Person, b: Person) -> tuple[float, int]:
 
 
 def agreement(a: PoseResult, b: PoseResult) -> dict[str, Any]:
+    empty = nothing_found(len(a), len(b), "people")
+    if empty is not None:
+        return empty
     pairs = match_boxes(a.boxes, b.boxes)
     dists = [keypoint_distance(a.people[i], b.people[j]) for i, j, _ in pairs]
     valid = [(d, n) for d, n in dists if n > 0]
     n_people = max(len(a), len(b))
-    if not n_people:
-        return {"score": 1.0, "count_a": 0, "count_b": 0, "matched": 0, "summary": "no people in either"}
     if not valid:
         return {"score": 0.0, "count_a": len(a), "count_b": len(b), "matched": len(pairs),
                 "summary": f"{len(pairs)} of {n_people} people matched; no shared keypoints to compare"}

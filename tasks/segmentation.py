@@ -68,8 +68,9 @@ class SegmentationResult:
             counts = np.bincount(self.label_map.ravel(), minlength=len(self.labels)) if self.label_map.size else \
                 np.zeros(len(self.labels))
             total = max(1, self.label_map.size)
+            # every label, 0.0 included: the schema does not change with the picture
             object.__setattr__(self, "_coverage", {
-                lab: round(float(c) / total, 4) for lab, c in zip(self.labels, counts) if c > 0})
+                lab: round(float(c) / total, 4) for lab, c in zip(self.labels, counts)})
         return self._coverage
 
     def foreground_mask(self) -> np.ndarray:
@@ -180,7 +181,7 @@ def annotate(rgb: np.ndarray, result: SegmentationResult, opacity: float = 0.5, 
     canvas = Canvas(out)
     present = sorted(result.coverage.items(), key=lambda kv: -kv[1])[:8]
     canvas.legend([(f"{lab} {frac:.0%}", color_of(result.labels.index(lab), lab)) for lab, frac in present
-                   if lab != "background"])
+                   if lab != "background" and frac > 0])
     return canvas.rgb()
 
 
@@ -188,13 +189,24 @@ def agreement(a: SegmentationResult, b: SegmentationResult) -> dict[str, Any]:
     ma, mb = a.foreground_mask(), b.foreground_mask()
     if ma.shape != mb.shape:
         raise ValueError("the two masks come from different frames")
+    fa, fb = int(ma.sum()), int(mb.sum())
+    share_a = round(float(ma.mean()), 4) if ma.size else 0.0
+    share_b = round(float(mb.mean()), 4) if mb.size else 0.0
+    if not (fa and fb):
+        if not (fa or fb):
+            score, summary = None, "nothing to compare: neither A nor B found any foreground"
+        else:
+            side, other, share = ("A", "B", share_a) if fa else ("B", "A", share_b)
+            score, summary = 0.0, f"{side} found foreground ({share:.0%} of the picture), {other} found none"
+        return {"score": score, "foreground_iou": None, "foreground_a": share_a, "foreground_b": share_b,
+                "summary": summary}
     union = int(np.logical_or(ma, mb).sum())
-    iou = float(np.logical_and(ma, mb).sum() / union) if union else 1.0
+    iou = float(np.logical_and(ma, mb).sum() / union)
     return {
         "score": round(iou, 3),
         "foreground_iou": round(iou, 3),
-        "foreground_a": round(float(ma.mean()), 4) if ma.size else 0.0,
-        "foreground_b": round(float(mb.mean()), 4) if mb.size else 0.0,
+        "foreground_a": share_a,
+        "foreground_b": share_b,
         "summary": f"foreground masks overlap {iou:.0%} (intersection over union)",
     }
 

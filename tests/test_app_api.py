@@ -31,7 +31,10 @@ def test_every_api_returns_both_images_results_agreement_and_latency(client, tas
         assert payload[side]["latency_ms"] > 0
         assert isinstance(payload[side]["result"], dict)
     agreement = payload["agreement"]
-    assert 0.0 <= agreement["score"] <= 1.0 and agreement["summary"]
+    if task in ("hands", "gesture"):  # Grace Hopper's hands are out of the picture
+        assert agreement["score"] is None and agreement["summary"].startswith("nothing to compare")
+    else:
+        assert 0.0 <= agreement["score"] <= 1.0 and agreement["summary"]
     if task == "face":
         assert len(payload["a"]["result"]["faces"]) == 1 and len(payload["b"]["result"]["faces"]) == 1
         assert agreement["matched"] == 1 and agreement["mean_iou"] > 0.5

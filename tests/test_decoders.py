@@ -74,7 +74,8 @@ def test_class_logits_with_and_without_background():
     lg[0, 0, 2:] = 6.0  # bottom half: background
     res = logits_to_result(lg, ("background", "cat", "person"), (8, 8))
     assert res.label_map[:3].min() == 2 and res.label_map[5:].max() == 0
-    assert set(res.coverage) == {"background", "person"}
+    assert res.coverage["cat"] == 0.0 and res.coverage["person"] == pytest.approx(0.5, abs=0.1)
+    assert list(res.coverage) == ["background", "cat", "person"]  # every label, in the model's order
     scene = logits_to_result(lg, ("wall", "cat", "person"), (8, 8))  # ADE-like: no background class
     assert scene.label_map[5:].max() == 0 and scene.foreground_mask()[:3].all()
 

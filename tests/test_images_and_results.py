@@ -105,7 +105,8 @@ def test_empty_results_are_values_not_none():
         e = cls.empty()
         assert len(e) == 0 and json.dumps(e.to_json())
     s = SegmentationResult.empty(4, 5, ("background", "person"))
-    assert s.to_json() == {"labels": ["background", "person"], "coverage": {"background": 1.0}}
+    # every label is in the coverage, 0.0 included: the schema does not change with the picture
+    assert s.to_json() == {"labels": ["background", "person"], "coverage": {"background": 1.0, "person": 0.0}}
 
 
 def test_filter_keeps_the_best_scores():

@@ -55,6 +55,29 @@ def _pose_entry(variant: str, complexity: int, note: str = "") -> ModelSpec:
     )
 
 
+def _multi_pose_entry(variant: str, note: str = "") -> ModelSpec:
+    """Every person in the frame: MediaPipe's person detector (on the frame and on 2x2 overlapping tiles of
+    it), then BlazePose's landmark model on each person's region, both .tflite files run by LiteRT."""
+    return ModelSpec(
+        id=f"pose/blazepose-multi-{variant}",
+        task="pose",
+        name=f"BlazePose {variant}, every person (person detector + landmarks, LiteRT)",
+        runtime="litert_cascade",
+        pipeline="blaze_pose",
+        source=BundledSource(MP, "modules/pose_detection/pose_detection.tflite"),
+        input_size=(224, 224),
+        license=APACHE,
+        reference=BLAZEPOSE_REF,
+        options={"landmark_model": f"modules/pose_landmark/pose_landmark_{variant}.tflite",
+                 "detector": {"size": 224, "strides": (8, 16, 32, 32, 32), "layout": "nhwc", "range": (-1.0, 1.0),
+                              "keypoints": 4},
+                 "landmark": {"size": 256, "layout": "nhwc", "range": (0.0, 1.0)}, "roi": "person",
+                 "tiles": True, "max_instances": 6, "detector_min_score": 0.5, "min_presence": 0.5},
+        note=("Finds people through their faces (BlazePose's design): helmets, masks and very small people are "
+              "its weak spot. " + note).strip(),
+    )
+
+
 _NPM_NOTE = (
     "Not in the mediapipe wheel: `scripts/setup` copies it from the npm package @mediapipe/pose; "
     "elsewhere mediapipe downloads it on first use."
@@ -120,6 +143,9 @@ BUNDLED: tuple[ModelSpec, ...] = (
     _pose_entry("full", 1),
     _pose_entry("lite", 0, _NPM_NOTE),
     _pose_entry("heavy", 2, _NPM_NOTE),
+    _multi_pose_entry("full"),
+    _multi_pose_entry("lite", _NPM_NOTE),
+    _multi_pose_entry("heavy", _NPM_NOTE),
     # --- gesture ----------------------------------------------------------------------------
     _hands_entry("gesture", "rules-lite", 0, "mediapipe_hands_gesture",
                  "Landmark rules over MediaPipe Hands lite"),

@@ -10,4 +10,4 @@ from __future__ import annotations
 from zoo.runtimes.base import RUNTIMES, Runner, Runtime, register_runtime, runtime, threads_per_model  # noqa: F401
 
 # The zoo's own runtimes (each imports its heavy library only when a model loads).
-from zoo.runtimes import mediapipe_rt, onnx_rt, opencv_rt, transformers_rt  # noqa: E402,F401
+from zoo.runtimes import litert_rt, mediapipe_rt, onnx_rt, opencv_rt, transformers_rt  # noqa: E402,F401

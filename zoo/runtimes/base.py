@@ -48,3 +48,22 @@ def threads_per_model() -> int:
     if env:
         return max(1, int(env))
     return max(1, (os.cpu_count() or 2) // 2)
+
+
+class Cascade:
+    """Two models in turn: a detector on each of the plan's inputs (``plan.firsts``: the whole frame, and
+    tiles of it when the entry asks), then a landmark model on each crop the task's plan cuts from the
+    detector's outputs (``plan.crops``; see tasks.blaze). Only runs; decides nothing."""
+
+    def __init__(self, detector: Runner, landmark: Runner):
+        self.detector, self.landmark = detector, landmark
+
+    def __call__(self, plan: Any) -> tuple[list[Any], list[tuple[Any, Any]]]:
+        firsts = [self.detector(x) for x in plan.firsts]
+        return firsts, [(roi, self.landmark(blob)) for blob, roi in plan.crops(firsts)]
+
+    def close(self) -> None:
+        for part in (self.detector, self.landmark):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()

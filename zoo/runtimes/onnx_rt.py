@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.runtimes.base import register_runtime, threads_per_model
+from zoo.runtimes.base import Cascade, register_runtime, threads_per_model
 from zoo.specs import ModelSpec
 
 
@@ -37,21 +37,8 @@ def load(spec: ModelSpec, path: Path | None) -> OnnxRunner:
     return OnnxRunner(path)
 
 
-class OnnxCascade:
-    """Two sessions in turn: a detector, then a landmark model on each crop the task's plan cuts from the
-    detector's output (``plan.first`` and ``plan.crops``; see tasks.blaze). Only runs; decides nothing."""
-
-    def __init__(self, detector: Path, landmark: Path):
-        self.detector = OnnxRunner(detector)
-        self.landmark = OnnxRunner(landmark)
-
-    def __call__(self, plan: Any) -> tuple[dict[str, np.ndarray], list[tuple[Any, dict[str, np.ndarray]]]]:
-        first = self.detector(plan.first)
-        return first, [(roi, self.landmark(blob)) for blob, roi in plan.crops(first)]
-
-
 @register_runtime("onnx_cascade")  # detector + landmark model: MediaPipe's two-stage models as OpenCV Zoo exports them
-def load_cascade(spec: ModelSpec, path: Path | None) -> OnnxCascade:
+def load_cascade(spec: ModelSpec, path: Path | None) -> Cascade:
     """The main file is the detector; the landmark model is the entry's first extra file, fetched beside it
     (same repo, same revision)."""
     if path is None:
@@ -61,4 +48,4 @@ def load_cascade(spec: ModelSpec, path: Path | None) -> OnnxCascade:
     extra = getattr(spec.source, "extra_files", ())
     if not extra:
         raise RuntimeError(f"{spec.id}: a cascade needs its landmark model as an extra file")
-    return OnnxCascade(path, sibling(path, spec.source.filename, extra[0]))
+    return Cascade(OnnxRunner(path), OnnxRunner(sibling(path, spec.source.filename, extra[0])))
