@@ -34,8 +34,11 @@ def predict(
     progress: Callable[[float, str], None] | None = None,
 ) -> Prediction:
     """Run one zoo model (a spec, or a registry id) on one image (any dtype/channels; converted to RGB uint8
-    here, where sizes no model may see are refused) with the models in ``cache``."""
+    here, where sizes no model may see are refused) with the models in ``cache``. Without ``min_score``, the
+    model's reference threshold (``spec.thresholds``) applies."""
     spec = model if isinstance(model, ModelSpec) else get_spec(model)
+    if min_score is None:
+        min_score = spec.thresholds.score
     rgb = to_rgb_uint8(image)
     result, latency = infer(spec, rgb, cache=cache, progress=progress)
     if hasattr(result, "filter"):

@@ -22,7 +22,8 @@ from playground.live import SideOutput, StreamSession, predict_pair, user_messag
 from playground.video import MAX_VIDEO_SECONDS, video_steps
 from zoo import hub, stats
 from zoo.hub_registry import UNAVAILABLE
-from zoo.registry import all_specs, offline_available
+from zoo.errors import ZooError
+from zoo.registry import all_specs, get_spec, offline_available
 from zoo.registry import row as registry_row
 from zoo.images import fit_within, sample_image_path
 
@@ -137,6 +138,28 @@ def _controls(values: list[Any], task: TaskDef) -> dict[str, Any]:
     return {c.name: v for c, v in zip(task.controls, values)}
 
 
+def _spec_or_none(model_id: str, state: StreamSession | None = None):
+    try:
+        return state.offer.spec(model_id) if state is not None else get_spec(model_id)
+    except ZooError:
+        return None
+
+
+def control_default(control, model_id: str, state: StreamSession | None = None) -> float:
+    """A control's starting value for a model: the score threshold its reference code uses."""
+    spec = _spec_or_none(model_id, state) if control.name == "min_score" else None
+    return spec.thresholds.score if spec is not None else control.value
+
+
+def reference_text(model_id: str, state: StreamSession | None = None) -> str:
+    spec = _spec_or_none(model_id, state)
+    if spec is None:
+        return ""
+    t = spec.thresholds
+    nms = f", NMS overlap {t.nms:g}" if t.nms is not None else ""
+    return f"Reference defaults: score {t.score:g}{nms} ({t.source})."
+
+
 def controls_by_side(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
     n = len(task.controls)
     return {"a": _controls(list(values[:n]), task), "b": _controls(list(values[n:2 * n]), task)}
@@ -149,15 +172,16 @@ def build_task_tab(task_name: str) -> None:
     a0, b0 = default_pair(task_name)
     with gr.Tab(task.title, id=task_name):
         gr.Markdown(task.description)
-        pickers, sliders = {}, {}
+        pickers, sliders, refs = {}, {}, {}
         with gr.Row():
             for side, default in (("a", a0), ("b", b0)):
                 with gr.Column():
                     pickers[side] = gr.Dropdown(choices, value=default, label=f"Model {side.upper()}", allow_custom_value=True,
                                                 elem_id=f"{task_name}-model-{side}")
                     with gr.Accordion(f"Model {side.upper()} settings", open=False):
-                        sliders[side] = [gr.Slider(c.minimum, c.maximum, value=c.value, step=c.step, label=c.label)
-                                         for c in task.controls]
+                        sliders[side] = [gr.Slider(c.minimum, c.maximum, value=control_default(c, default),
+                                                   step=c.step, label=c.label) for c in task.controls]
+                        refs[side] = gr.Markdown(reference_text(default), elem_id=f"{task_name}-reference-{side}")
         # Three columns: the input as you see it, A, B. Keeping each picture about a third of the page wide
         # also keeps the browser's per-frame drawing small, which matters on a small machine.
         with gr.Row(equal_height=False):
@@ -209,7 +233,7 @@ def build_task_tab(task_name: str) -> None:
                 rev_box = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit hash")
                 add_btn = gr.Button("Add", variant="secondary")
             add_status = gr.Markdown(elem_id=f"{task_name}-byo-status")
-        defaults = {"a": {c.name: c.value for c in task.controls}, "b": {c.name: c.value for c in task.controls}}
+        defaults = {k: {c.name: control_default(c, m) for c in task.controls} for k, m in (("a", a0), ("b", b0))}
         # Each browser session (and each API client) gets its own copy (StreamSession.__deepcopy__): its
         # trackers, rates, models, and the models it may run (its offer).
         session = gr.State(StreamSession(task_name, {"a": a0, "b": b0}, defaults))
@@ -342,13 +366,17 @@ def build_task_tab(task_name: str) -> None:
             panel(pickers, session, lambda st: model_choices(task_name, st))
 
         def on_pick(model_id, state: StreamSession, side: str):
+            """A new model: its readout, and its settings at the model's reference defaults."""
             state.set_model(side.lower(), model_id)
-            return readout(side, model_id, None)
+            values = [gr.update(value=control_default(c, model_id, state)) if c.name == "min_score" else gr.skip()
+                      for c in task.controls]
+            return readout(side, model_id, None), reference_text(model_id, state), *values
 
         for side, rd in (("A", rd_a), ("B", rd_b)):
-            pickers[side.lower()].change(lambda m, st, s=side: on_pick(m, st, s), inputs=[pickers[side.lower()], session],
-                                         outputs=[rd], api_visibility="private", show_progress="hidden",
-                                         concurrency_limit=None)
+            key = side.lower()
+            pickers[key].change(lambda m, st, s=side: on_pick(m, st, s), inputs=[pickers[key], session],
+                                outputs=[rd, refs[key], *sliders[key]], api_visibility="private",
+                                show_progress="hidden", concurrency_limit=None)
 
 
 def _stamped(out: SideOutput | None, rate: float):

@@ -160,7 +160,8 @@ def decode_yunet(outputs: dict[str, np.ndarray], input_hw: tuple[int, int], min_
 
 def yunet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> FaceResult:
     w, h = spec.input_size or (640, 640)
-    boxes, scores, kps = decode_yunet(raw, (h, w))
+    boxes, scores, kps = decode_yunet(raw, (h, w), min_score=min(0.3, spec.thresholds.score),
+                                      nms_iou=spec.thresholds.nms or 0.3)
     faces = []
     for box, score, pts in zip(lb.to_frame(boxes), scores, lb.to_frame(kps)):
         x0, y0, x1, y1 = np.clip(box, 0, [lb.width, lb.height, lb.width, lb.height])

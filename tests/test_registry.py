@@ -47,3 +47,23 @@ def test_unknown_id_suggests_close_ones():
         get_spec("face/blazefase-short")
     assert "face/blazeface-short" in str(err.value)
     assert str(err.value).startswith("unknown model 'face/blazefase-short'")
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.id)
+def test_every_entry_says_where_its_default_thresholds_come_from(spec):
+    assert spec.thresholds.source and spec.thresholds.source != "the playground's default"
+    assert 0.0 <= spec.thresholds.score <= 1.0
+
+
+def test_reference_thresholds_are_the_default_everywhere_and_shown_in_the_settings(grace):
+    from playground.ui import control_default, reference_text
+    from tasks import TASKS
+
+    yunet = get_spec("face/yunet")
+    assert yunet.thresholds.score == 0.9 and yunet.thresholds.nms == 0.3  # OpenCV Zoo's demo, not 0.3
+    assert "OpenCV Zoo" in reference_text("face/yunet") and "score 0.9, NMS overlap 0.3" in reference_text("face/yunet")
+    score = next(c for c in TASKS["segmentation"].controls if c.name == "min_score")
+    assert control_default(score, "segmentation/selfie-general") == 0.1
+    loose = predict("segmentation/selfie-general", grace).result  # no threshold given: the reference's 0.1
+    strict = predict("segmentation/selfie-general", grace, min_score=0.5).result
+    assert loose.threshold == 0.1 and loose.coverage["person"] > strict.coverage["person"]

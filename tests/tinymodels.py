@@ -36,7 +36,7 @@ def padded_onnx(blob: bytes, megabytes: float) -> bytes:
     return model.SerializeToString()
 
 
-def yunet_outputs(input_hw=(64, 64), face_cell=(3, 4), stride=8, size_cells=(2.0, 2.5), score=0.9):
+def yunet_outputs(input_hw=(64, 64), face_cell=(3, 4), stride=8, size_cells=(2.0, 2.5), score=0.95):
     """YuNet's 12 outputs with one face centred on cell (row, col) of stride ``stride``."""
     h, w = input_hw
     out = {}

@@ -6,14 +6,17 @@ entry to the commit it points at now and writes it back here.
 """
 from __future__ import annotations
 
-from zoo.specs import HubSource, ModelSpec
+from zoo.specs import HubSource, ModelSpec, Thresholds
 
 _HF_FILES = ("config.json", "preprocessor_config.json")
 
 
-def _blaze(*, detector: dict, landmark: dict, roi: str, max_instances: int = 2) -> dict:
-    """A MediaPipe two-stage entry's numbers (see tasks.blaze)."""
-    return {"detector": detector, "landmark": landmark, "roi": roi, "max_instances": max_instances}
+def _blaze(*, detector: dict, landmark: dict, roi: str, detector_min_score: float, min_presence: float,
+           max_instances: int = 2) -> dict:
+    """A MediaPipe two-stage entry's numbers (see tasks.blaze): the thresholds are those of OpenCV Zoo's
+    demos for these files."""
+    return {"detector": detector, "landmark": landmark, "roi": roi, "max_instances": max_instances,
+            "detector_min_score": detector_min_score, "min_presence": min_presence}
 
 HUB: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -27,6 +30,7 @@ HUB: tuple[ModelSpec, ...] = (
         license="MIT",
         reference="https://doi.org/10.1007/s11633-023-1423-y",
         note="Five keypoints: eyes, nose tip, mouth corners.",
+        thresholds=Thresholds(0.9, 0.3, "OpenCV Zoo's YuNet demo: --conf_threshold 0.9, --nms_threshold 0.3"),
     ),
     ModelSpec(
         id="pose/posenet-mobilenet",
@@ -40,6 +44,7 @@ HUB: tuple[ModelSpec, ...] = (
         license="Apache-2.0",
         reference="https://arxiv.org/abs/1803.08225",
         note="Decoded as one person: each keypoint at its heatmap's peak plus its short offset.",
+        thresholds=Thresholds(0.5, source="tfjs-models PoseNet: minPoseConfidence 0.5"),
     ),
     ModelSpec(
         id="pose/mediapipe-onnx",
@@ -55,9 +60,11 @@ HUB: tuple[ModelSpec, ...] = (
         reference="https://arxiv.org/abs/2006.10204",
         options=_blaze(detector={"size": 224, "strides": (8, 16, 32, 32, 32), "layout": "nchw",
                                  "range": (-1.0, 1.0), "keypoints": 4},
-                       landmark={"size": 256, "layout": "nhwc", "range": (0.0, 1.0)}, roi="person"),
+                       landmark={"size": 256, "layout": "nhwc", "range": (0.0, 1.0)}, roi="person",
+                       detector_min_score=0.5, min_presence=0.8),
         note="Two ONNX files from one repo: the detector finds each person, BlazePose reads 33 keypoints "
              "in a crop turned upright around the hips.",
+        thresholds=Thresholds(0.8, 0.3, "OpenCV Zoo's demo: person score_threshold 0.5, NMS 0.3; pose conf_threshold 0.8"),
     ),
     ModelSpec(
         id="pose/vitpose-base",
@@ -73,9 +80,10 @@ HUB: tuple[ModelSpec, ...] = (
         input_size=(192, 256),
         license="Apache-2.0",
         reference="https://arxiv.org/abs/2204.12484",
-        options={"person_label": "person", "detector_min_score": 0.5, "max_people": 5},
+        options={"person_label": "person", "detector_min_score": 0.3, "max_people": 5},
         note="Top-down: RT-DETR finds each person, ViTPose reads 17 COCO keypoints in each box. "
              "About 430 MB in all; slow on a CPU, made for still images.",
+        thresholds=Thresholds(0.3, source="transformers' ViTPose example: RT-DETR threshold=0.3"),
     ),
     ModelSpec(
         id="pose/movenet-lightning",
@@ -88,6 +96,7 @@ HUB: tuple[ModelSpec, ...] = (
         input_size=(192, 192),
         license="Apache-2.0",
         reference="https://www.tensorflow.org/hub/tutorials/movenet",
+        thresholds=Thresholds(0.11, source="TF Hub's MoveNet tutorial: keypoint_threshold 0.11"),
     ),
     ModelSpec(
         id="hands/mediapipe-onnx",
@@ -103,9 +112,11 @@ HUB: tuple[ModelSpec, ...] = (
         reference="https://arxiv.org/abs/2006.10214",
         options=_blaze(detector={"size": 192, "strides": (8, 16, 16, 16), "layout": "nhwc",
                                  "range": (0.0, 1.0), "keypoints": 7},
-                       landmark={"size": 224, "layout": "nhwc", "range": (0.0, 1.0)}, roi="palm"),
+                       landmark={"size": 224, "layout": "nhwc", "range": (0.0, 1.0)}, roi="palm",
+                       detector_min_score=0.8, min_presence=0.9),
         note="Two ONNX files from one repo: palms first, then 21 landmarks and left/right in a crop turned "
              "so the fingers point up.",
+        thresholds=Thresholds(0.9, 0.3, "OpenCV Zoo's demo: palm score_threshold 0.8, NMS 0.3; handpose conf_threshold 0.9"),
     ),
     ModelSpec(
         id="gesture/mobilenet-v2-imagenet",
@@ -121,6 +132,7 @@ HUB: tuple[ModelSpec, ...] = (
         reference="https://arxiv.org/abs/1801.04381",
         note="An ImageNet classifier, not a gesture model: its labels are objects. The Teach panel trains a "
              "gesture head on its embeddings.",
+        thresholds=Thresholds(0.1, source="the playground's: an ImageNet class on a hand crop, shown from 10%"),
     ),
     ModelSpec(
         id="segmentation/pphumanseg",
@@ -134,6 +146,7 @@ HUB: tuple[ModelSpec, ...] = (
         labels=("background", "person"),
         license="Apache-2.0",
         reference="https://arxiv.org/abs/2112.07146",
+        thresholds=Thresholds(0.5, source="OpenCV Zoo's demo: argmax of background and person"),
     ),
     ModelSpec(
         id="segmentation/deeplabv3-mobilenetv2",
@@ -150,6 +163,7 @@ HUB: tuple[ModelSpec, ...] = (
         options={"head": "semantic_segmentation"},
         note=("The checkpoint of google/deeplabv3_mobilenet_v2_1.0_513, which holds only a pickle "
               "(pytorch_model.bin); this repo has the same weights as safetensors."),
+        thresholds=Thresholds(0.5, source="argmax over the classes (transformers' pipeline)"),
     ),
     ModelSpec(
         id="segmentation/segformer-b0-ade",
@@ -163,6 +177,7 @@ HUB: tuple[ModelSpec, ...] = (
         license="other (NVIDIA Source Code License)",
         reference="https://arxiv.org/abs/2105.15203",
         options={"head": "semantic_segmentation"},
+        thresholds=Thresholds(0.5, source="argmax over the classes (transformers' pipeline)"),
     ),
 )
 

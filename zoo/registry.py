@@ -9,7 +9,7 @@ import difflib
 from typing import Any, Iterable
 
 from zoo.errors import ZooError, clip
-from zoo.specs import EXTERNAL_PREFIXES, BundledSource, LocalSource, ModelSpec
+from zoo.specs import EXTERNAL_PREFIXES, BundledSource, LocalSource, ModelSpec, Thresholds
 
 MP = "mediapipe"
 APACHE = "Apache-2.0"
@@ -36,6 +36,8 @@ def _hands_entry(task: str, variant: str, complexity: int, pipeline: str, name: 
         license=APACHE,
         reference=HANDS_REF,
         options={"solution": "hands", "model_complexity": complexity, "max_num_hands": 4},
+        thresholds=(Thresholds(0.5, source="MediaPipe Hands: min_detection_confidence=0.5") if task == "hands" else
+                    Thresholds(0.5, source="the playground's rules: a gesture scored under 0.5 reads None")),
     )
 
 
@@ -51,6 +53,7 @@ def _pose_entry(variant: str, complexity: int, note: str = "") -> ModelSpec:
         license=APACHE,
         reference=BLAZEPOSE_REF,
         options={"solution": "pose", "model_complexity": complexity},
+        thresholds=Thresholds(0.5, source="MediaPipe Pose: min_detection_confidence=0.5"),
         note=note,
     )
 
@@ -73,6 +76,8 @@ def _multi_pose_entry(variant: str, note: str = "") -> ModelSpec:
                               "keypoints": 4},
                  "landmark": {"size": 256, "layout": "nhwc", "range": (0.0, 1.0)}, "roi": "person",
                  "tiles": True, "max_instances": 6, "detector_min_score": 0.5, "min_presence": 0.5},
+        thresholds=Thresholds(0.5, 0.3, "MediaPipe's pose graphs: detection min_score_thresh 0.5, NMS IoU 0.3; "
+                                        "pose presence 0.5"),
         note=("Finds people through their faces (BlazePose's design): helmets, masks and very small people are "
               "its weak spot. " + note).strip(),
     )
@@ -97,6 +102,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         reference=BLAZEFACE_REF,
         options={"solution": "face_detection", "model_selection": 0},
         note="Faces within about 2 m of the camera.",
+        thresholds=Thresholds(0.5, source="MediaPipe FaceDetection: min_detection_confidence=0.5"),
     ),
     ModelSpec(
         id="face/blazeface-full",
@@ -110,6 +116,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         reference=BLAZEFACE_REF,
         options={"solution": "face_detection", "model_selection": 1},
         note="Faces up to about 5 m from the camera.",
+        thresholds=Thresholds(0.5, source="MediaPipe FaceDetection: min_detection_confidence=0.5"),
     ),
     ModelSpec(
         id="face/facemesh",
@@ -122,6 +129,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         license=APACHE,
         reference=FACEMESH_REF,
         options={"solution": "face_mesh", "max_num_faces": 4, "refine_landmarks": True},
+        thresholds=Thresholds(0.5, source="MediaPipe FaceMesh: min_detection_confidence=0.5"),
     ),
     ModelSpec(
         id="face/haar-frontal",
@@ -135,6 +143,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         reference=HAAR_REF,
         options={"scale_factor": 1.15, "min_neighbors": 5, "max_side": 640, "min_size_frac": 0.1},
         note="Classic 2001 baseline: no keypoints, frontal faces only.",
+        thresholds=Thresholds(0.5, source="the playground's: OpenCV gives level weights, squashed by a sigmoid"),
     ),
     # --- hands ------------------------------------------------------------------------------
     _hands_entry("hands", "mediapipe-lite", 0, "mediapipe_hands", "MediaPipe Hands lite"),
@@ -164,6 +173,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         license=APACHE,
         reference=SELFIE_REF,
         options={"solution": "selfie_segmentation", "model_selection": 0},
+        thresholds=Thresholds(0.1, source="MediaPipe's selfie segmentation example: segmentation_mask > 0.1"),
     ),
     ModelSpec(
         id="segmentation/selfie-landscape",
@@ -177,6 +187,7 @@ BUNDLED: tuple[ModelSpec, ...] = (
         license=APACHE,
         reference=SELFIE_REF,
         options={"solution": "selfie_segmentation", "model_selection": 1},
+        thresholds=Thresholds(0.1, source="MediaPipe's selfie segmentation example: segmentation_mask > 0.1"),
     ),
 )
 

@@ -83,6 +83,20 @@ Source = Union[BundledSource, HubSource, LocalSource]
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """A model's default thresholds as its reference code sets them, and where that is: the score below which
+    a result is dropped (for segmentation, the mask threshold), and the NMS overlap where the model has NMS."""
+
+    score: float = 0.5
+    nms: float | None = None
+    source: str = "the playground's default"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0 or (self.nms is not None and not 0.0 < self.nms <= 1.0):
+            raise ValueError(f"thresholds out of range: score {self.score}, nms {self.nms}")
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     id: str
     task: str
@@ -96,6 +110,7 @@ class ModelSpec:
     reference: str = ""
     # settings read by its runtime and its pipeline, each of which declares the keys it reads
     options: Mapping[str, Any] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     note: str = ""
     # a first-stage detector from another repo (ViTPose reads the people an RT-DETR finds)
     detector: HubSource | None = None
