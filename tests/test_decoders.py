@@ -88,3 +88,33 @@ def test_detr_softmax_and_sigmoid_scores():
     assert scores[0] > 0.9 and scores[1] < 0.1
     _, s2 = decode_detr(np.array([[[4.0, -4.0]]]), boxes[:, :1], "sigmoid", [0], (100, 200))
     assert s2[0] == pytest.approx(1 / (1 + np.exp(-4.0)), rel=1e-5)
+
+
+def test_posenet_multi_pose_decoding_finds_two_people_placed_by_hand():
+    """Two people on a 20x20 grid (stride 16): a heatmap peak at each of their parts, short offsets of zero,
+    and at each part's cell the displacement along each skeleton edge to the next part (forward at the
+    parent, backward at the child). The decoder must give back both, every part where it was put."""
+    from tasks.pose import POSENET_EDGES, decode_posenet_multi, posenet_post
+
+    h = w = 20
+    layout = {0: (2, 5), 1: (1, 6), 2: (1, 4), 3: (1, 7), 4: (1, 3), 5: (4, 7), 6: (4, 3), 7: (7, 8), 8: (7, 2),
+              9: (10, 8), 10: (10, 2), 11: (10, 6), 12: (10, 4), 13: (14, 6), 14: (14, 4), 15: (18, 6), 16: (18, 4)}
+    people = [{k: (r, c) for k, (r, c) in layout.items()}, {k: (r, c + 10) for k, (r, c) in layout.items()}]
+    hm = np.full((1, 17, h, w), -6.0)
+    off = np.zeros((1, 34, h, w))
+    fwd, bwd = np.zeros((1, 32, h, w)), np.zeros((1, 32, h, w))
+    for person, strength in zip(people, (4.0, 3.0)):
+        for k, (r, c) in person.items():
+            hm[0, k, r, c] = strength
+        for e, (parent, child) in enumerate(POSENET_EDGES):
+            (pr, pc), (cr, cc) = person[parent], person[child]
+            fwd[0, e, pr, pc], fwd[0, e + 16, pr, pc] = (cr - pr) * 16, (cc - pc) * 16
+            bwd[0, e, cr, cc], bwd[0, e + 16, cr, cc] = (pr - cr) * 16, (pc - cc) * 16
+    found = decode_posenet_multi(hm, off, fwd, bwd, stride=16)
+    assert len(found) == 2
+    for (xy, scores, score), person in zip(found, people):  # the stronger person first
+        expected = np.array([[c * 16, r * 16] for _, (r, c) in sorted(person.items())], np.float32)
+        assert np.allclose(xy, expected) and scores.min() > 0.9 and score > 0.9
+    outs = {"heatmaps": hm, "offsets": off, "displacement_fwd": fwd, "displacement_bwd": bwd}
+    res = posenet_post(outs, Letterbox(1.0, 320, 320), _spec("pose", "posenet", (320, 320)))
+    assert len(res.people) == 2 and res.people[1].keypoint("nose").x == pytest.approx(15 * 16)

@@ -71,8 +71,15 @@ def posenet_outputs(grid_hw=(5, 3), peaks=None):
     off = np.zeros((1, 34, gh, gw))
     off[0, :17] = 3.0
     off[0, 17:] = 2.0
-    return {"heatmaps": hm, "offsets": off, "displacement_fwd": np.zeros((1, 32, gh, gw)),
-            "displacement_bwd": np.zeros((1, 32, gh, gw))}, peaks
+    # mid-range displacements that lead along the skeleton from each part's peak to the next part's
+    from tasks.pose import POSENET_EDGES
+
+    fwd, bwd = np.zeros((1, 32, gh, gw)), np.zeros((1, 32, gh, gw))
+    for e, (parent, child) in enumerate(POSENET_EDGES):
+        (pr, pc), (cr, cc) = peaks[parent], peaks[child]
+        fwd[0, e, pr, pc], fwd[0, e + 16, pr, pc] = (cr - pr) * 16, (cc - pc) * 16
+        bwd[0, e, cr, cc], bwd[0, e + 16, cr, cc] = (pr - cr) * 16, (pc - cc) * 16
+    return {"heatmaps": hm, "offsets": off, "displacement_fwd": fwd, "displacement_bwd": bwd}, peaks
 
 
 def posenet_onnx(input_wh=(33, 65)) -> bytes:

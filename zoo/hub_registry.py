@@ -35,7 +35,7 @@ HUB: tuple[ModelSpec, ...] = (
     ModelSpec(
         id="pose/posenet-mobilenet",
         task="pose",
-        name="PoseNet MobileNet (Qualcomm AI Hub, single pose)",
+        name="PoseNet MobileNet (Qualcomm AI Hub)",
         runtime="onnxruntime",
         pipeline="posenet",
         source=HubSource("qualcomm/Posenet-Mobilenet", "Posenet-Mobilenet.onnx",
@@ -43,7 +43,8 @@ HUB: tuple[ModelSpec, ...] = (
         input_size=(257, 513),
         license="Apache-2.0",
         reference="https://arxiv.org/abs/1803.08225",
-        note="Decoded as one person: each keypoint at its heatmap's peak plus its short offset.",
+        note=("Multi-pose decoding (PoseNet's own: heatmap peaks as roots, mid-range displacements along the "
+              "skeleton) when the graph carries its displacement outputs; else one person at the heatmap peaks."),
         thresholds=Thresholds(0.5, source="tfjs-models PoseNet: minPoseConfidence 0.5"),
     ),
     ModelSpec(
