@@ -32,6 +32,7 @@ def predict(
     max_results: int | None = None,
     cache: ModelCache = MODELS,
     progress: Callable[[float, str], None] | None = None,
+    runner: Callable[[Any], Any] | None = None,
 ) -> Prediction:
     """Run one zoo model (a spec, or a registry id) on one image (any dtype/channels; converted to RGB uint8
     here, where sizes no model may see are refused) with the models in ``cache``. Without ``min_score``, the
@@ -40,7 +41,7 @@ def predict(
     if min_score is None:
         min_score = spec.thresholds.score
     rgb = to_rgb_uint8(image)
-    result, latency = infer(spec, rgb, cache=cache, progress=progress)
+    result, latency = infer(spec, rgb, cache=cache, progress=progress, runner=runner)
     if hasattr(result, "filter"):
         result = result.filter(min_score=min_score, max_results=max_results)
     stats.record(spec.id, latency)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import weakref
+from functools import partial
 import threading
 import time
 from collections import deque
@@ -22,7 +24,10 @@ from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.tracking import StreamTracker
 from zoo.cache import MODELS
-from zoo.errors import ZooError, clip, scrub
+from zoo.cache import close_runner, resolve_path
+from zoo.errors import BusyError, ZooError, clip, scrub
+from zoo.runtimes import runtime
+from zoo.settings import env_int
 from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
 from zoo.specs import ModelSpec
 
@@ -64,13 +69,15 @@ class SideOutput:
 
 def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
              tracker: StreamTracker | None = None, mirror_display: bool = False, seq: int = 0,
-             progress: Callable[[float, str], None] | None = None) -> SideOutput:
+             progress: Callable[[float, str], None] | None = None,
+             own_runner: Callable[[], Any] | None = None) -> SideOutput:
     """One model on one frame: predict, track, draw. With ``mirror_display`` (a selfie preview) the model
     sees the camera's frame as it is, and its result is mirrored to draw on the mirrored picture the user
-    sees; the result's coordinates are then those of that picture."""
+    sees; the result's coordinates are then those of that picture. ``own_runner`` gives the stream's own
+    runner for the model (video mode), or None for the shared one."""
     pred_kw, draw_kw = controls_kwargs(controls)
     try:
-        pred = predict(spec, frame, progress=progress, **pred_kw)
+        pred = predict(spec, frame, progress=progress, runner=own_runner() if own_runner else None, **pred_kw)
         result = pred.result
         if tracker is not None:
             result = tracker.update(result)
@@ -141,6 +148,79 @@ class Update:
     rate_b: float
 
 
+def max_tracking_runners() -> int:
+    return env_int("PLAYGROUND_MAX_TRACKERS", 8)
+
+
+TRACKING_IDLE_S = 30.0
+
+
+class TrackingRunners:
+    """One stream's own runners in video (tracking) mode, one per side, for the models whose runtime has
+    such a mode (MediaPipe's face mesh, hands, pose): each follows what it found from frame to frame, so
+    the detector need not run on every frame. Created on first use; closed when the side's model changes,
+    when the stream has been idle for :data:`TRACKING_IDLE_S`, or when its session ends. At most
+    ``PLAYGROUND_MAX_TRACKERS`` exist across all streams; past that a new one is refused with a sentence."""
+
+    _count = 0
+    _count_lock = threading.Lock()
+    _all: "weakref.WeakSet[TrackingRunners]" = weakref.WeakSet()
+
+    def __init__(self) -> None:
+        self._sides: dict[str, tuple[ModelSpec, Any]] = {}
+        self._lock = threading.Lock()
+        self.used_at = time.monotonic()
+        TrackingRunners._all.add(self)
+
+    @classmethod
+    def open_count(cls) -> int:
+        with cls._count_lock:
+            return cls._count
+
+    def runner_for(self, side: str, spec: ModelSpec) -> Any | None:
+        """The side's own runner for ``spec`` (made now if needed), or None if the model has no video mode."""
+        TrackingRunners.close_idle()
+        self.used_at = time.monotonic()
+        rt = runtime(spec.runtime)
+        with self._lock:
+            held = self._sides.get(side)
+            if held is not None and held[0] == spec:
+                return held[1]
+        self.close(side)
+        if rt.load_tracking is None or not rt.tracks(spec):
+            return None
+        with TrackingRunners._count_lock:
+            if TrackingRunners._count >= max_tracking_runners():
+                raise BusyError("the playground is busy: every live tracking slot is taken; try again in a minute")
+            TrackingRunners._count += 1
+        try:
+            runner = rt.load_tracking(spec, resolve_path(spec))
+        except BaseException:
+            with TrackingRunners._count_lock:
+                TrackingRunners._count -= 1
+            raise
+        with self._lock:
+            self._sides[side] = (spec, runner)
+        return runner
+
+    def close(self, side: str | None = None) -> None:
+        """Close one side's runner (or all of them)."""
+        with self._lock:
+            keys = [side] if side is not None else list(self._sides)
+            gone = [self._sides.pop(k) for k in keys if k in self._sides]
+        for _, runner in gone:
+            close_runner(runner)
+            with TrackingRunners._count_lock:
+                TrackingRunners._count -= 1
+
+    @classmethod
+    def close_idle(cls, idle_s: float = TRACKING_IDLE_S) -> None:
+        now = time.monotonic()
+        for pool in list(cls._all):
+            if pool._sides and now - pool.used_at > idle_s:
+                pool.close()
+
+
 class StreamSession:
     """One browser session's live stream: its trackers, its in-flight work, its rates, and the models and
     controls it runs with (set by the pickers as they change, so frames need not carry them).
@@ -153,6 +233,7 @@ class StreamSession:
                  controls: Mapping[str, Mapping[str, Any]] | None = None, offer: Offer | None = None):
         self.task = TASKS[task]
         self.offer = offer or Offer(task)  # the models this session may run
+        self.tracking = TrackingRunners()  # this stream's own video-mode runners
         self.token = secrets.token_hex(8)  # names this session in per-visitor limits
         self.sides = {"a": Side(), "b": Side()}
         self.lock = threading.Lock()
@@ -172,6 +253,10 @@ class StreamSession:
         """Gradio copies a State's initial value for each browser session: each gets a fresh stream with
         the same models and controls, never another session's trackers or frames."""
         return StreamSession(self.task.name, self.models, self.controls)  # with a fresh offer of its own
+
+    def close(self) -> None:
+        """The session has ended: its tracking runners go (Gradio calls this when it drops the state)."""
+        self.tracking.close()
 
     def set_model(self, key: str, model_id: str) -> None:
         with self.lock:
@@ -223,7 +308,8 @@ class StreamSession:
                         continue
                     note = self._load_reporter(key) if loading[key] else None
                     side.future = EXECUTOR.submit(run_side, self.task, spec, frame, self.controls.get(key, {}),
-                                                  tracker, mirror_display, self.seq, note)
+                                                  tracker, mirror_display, self.seq, note,
+                                                  partial(self.tracking.runner_for, key, spec))
             pending = [s.future for s in self.sides.values() if s.future is not None]
         done, not_done = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
         if done and not_done:

@@ -236,7 +236,7 @@ def build_task_tab(task_name: str) -> None:
         defaults = {k: {c.name: control_default(c, m) for c in task.controls} for k, m in (("a", a0), ("b", b0))}
         # Each browser session (and each API client) gets its own copy (StreamSession.__deepcopy__): its
         # trackers, rates, models, and the models it may run (its offer).
-        session = gr.State(StreamSession(task_name, {"a": a0, "b": b0}, defaults))
+        session = gr.State(StreamSession(task_name, {"a": a0, "b": b0}, defaults), delete_callback=StreamSession.close)
         ticker = gr.Timer(READOUT_EVERY, active=False)
 
         ctl_inputs = sliders["a"] + sliders["b"]

@@ -338,10 +338,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def infer(spec: ModelSpec, rgb: np.ndarray, *, cache: ModelCache = MODELS,
-          progress: Callable[[float, str], None] | None = None) -> tuple[Any, float]:
+          progress: Callable[[float, str], None] | None = None, runner: Callable[[Any], Any] | None = None
+          ) -> tuple[Any, float]:
     """One model on one RGB uint8 frame: its task's pipeline around its runner, the model held (leased) from
-    ``cache`` while it runs. Returns the result and the time it took (ms; loading not counted)."""
+    ``cache`` while it runs, or ``runner`` when given (a stream's own tracking runner). Returns the result
+    and the time it took (ms; loading not counted)."""
     pipeline = TASKS[spec.task].pipelines[spec.pipeline]
+    if runner is not None:
+        t0 = time.perf_counter()
+        result = pipeline.run(spec, rgb, runner)
+        return result, (time.perf_counter() - t0) * 1000.0
     with cache.lease(spec, progress) as loaded:
         t0 = time.perf_counter()
         result = pipeline.run(spec, rgb, loaded.runner)

@@ -217,3 +217,52 @@ def test_a_stream_shows_a_hub_models_download_while_the_other_side_runs(fake_hub
         assert "ms model latency" in live_readouts(session)[1]
     finally:
         MODELS.discard("face/yunet")
+
+
+@pytest.mark.media
+def test_tracking_mode_finds_what_static_mode_finds_on_video_frames():
+    """Speed does not buy wrong answers: a stream's video-mode runner against the shared static one, frame
+    by frame on video.avi (a person turning in the foreground)."""
+    from bench.fakecam import _frames_from_video
+    from playground.live import TrackingRunners
+    from tasks.pose import keypoint_distance
+    from zoo.registry import get_spec
+
+    frames = _frames_from_video(640, 480, 40)
+    for model_id in ("pose/blazepose-full", "hands/mediapipe-full", "face/facemesh"):
+        spec, pool = get_spec(model_id), TrackingRunners()
+        try:
+            for frame in frames[::4]:
+                static = predict(spec, frame).result
+                tracked = predict(spec, frame, runner=pool.runner_for("a", spec)).result
+                assert abs(len(static) - len(tracked)) <= 1, model_id
+                if model_id.startswith("pose") and len(static) and len(tracked):
+                    rel, n = keypoint_distance(static.people[0], tracked.people[0])
+                    assert n == 0 or rel < 0.1, (model_id, rel)
+                elif len(static) and len(tracked):  # the same hands and faces, in about the same places
+                    from tasks.base import match_boxes
+
+                    pairs = match_boxes(static.boxes, tracked.boxes, 0.5)
+                    assert len(pairs) >= min(len(static), len(tracked)) - 1, (model_id, pairs)
+        finally:
+            pool.close()
+
+
+def test_a_streams_tracking_runners_are_its_own_bounded_and_closed(frames, monkeypatch):
+    from playground.live import TrackingRunners
+
+    base = TrackingRunners.open_count()
+    pose = {"a": "face/facemesh", "b": "face/blazeface-short"}
+    s1 = StreamSession("face", pose, CONTROLS)
+    _drain(s1, frames[0], None, None)
+    assert TrackingRunners.open_count() == base + 1  # face mesh has a video mode; BlazeFace uses the shared one
+    monkeypatch.setenv("PLAYGROUND_MAX_TRACKERS", str(base + 1))
+    s2 = StreamSession("face", pose, CONTROLS)
+    outs, _ = _drain(s2, frames[0], None, None)
+    assert "the playground is busy" in outs["a"].error and outs["b"].prediction is not None
+    s1.close()
+    assert TrackingRunners.open_count() == base
+    outs, _ = _drain(s2, frames[1], None, None)  # a slot is free again
+    assert outs["a"].prediction is not None and TrackingRunners.open_count() == base + 1
+    s2.close()
+    assert TrackingRunners.open_count() == base

@@ -13,11 +13,15 @@ class Runner(Protocol):
     def __call__(self, inputs: Any) -> Any: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class Runtime:
     name: str
     load: Callable[[Any, Path | None], Runner]
     options: frozenset[str]  # the spec option keys this runtime reads
+    # a runner for one stream that keeps state between frames (MediaPipe's video mode), for the specs
+    # ``tracks`` accepts; None: the runtime has no such mode
+    load_tracking: Callable[[Any, Path | None], Runner] | None = None
+    tracks: Callable[[Any], bool] = lambda spec: False
 
 
 RUNTIMES: dict[str, Runtime] = {}
@@ -30,6 +34,18 @@ def register_runtime(name: str, *, options: tuple[str, ...] = ()) -> Callable:
         if name in RUNTIMES and RUNTIMES[name].load is not load:
             raise ValueError(f"runtime {name!r} is registered twice")
         RUNTIMES[name] = Runtime(name, load, frozenset(options))
+        return load
+
+    return deco
+
+
+def register_tracking(name: str, *, tracks: Callable[[Any], bool]) -> Callable:
+    """Decorator: ``@register_tracking("mediapipe", tracks=...)`` over a ``load(spec, path)`` that gives one
+    stream its own stateful runner, for the specs ``tracks`` accepts."""
+
+    def deco(load: Callable) -> Callable:
+        rt = runtime(name)
+        rt.load_tracking, rt.tracks = load, tracks
         return load
 
     return deco

@@ -1,7 +1,9 @@
-"""MediaPipe legacy solutions (mediapipe 0.10.21), run in static-image mode.
+"""MediaPipe legacy solutions (mediapipe 0.10.21).
 
-Static mode keeps no state between calls, so one loaded graph can serve every stream; a lock
-serialises calls because a graph processes one packet at a time.
+Static-image mode keeps no state between calls, so one loaded graph serves every still image and stream;
+a lock serialises calls because a graph processes one packet at a time. Video (tracking) mode, for face
+mesh, hands and pose, follows what it found from frame to frame instead of running its detector on every
+frame: one such runner belongs to one stream and is never shared (``load_tracking``).
 """
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from zoo.runtimes.base import register_runtime
+from zoo.runtimes.base import register_runtime, register_tracking
 from zoo.specs import ModelSpec
 
 
-def _solutions() -> dict[str, Callable[..., Any]]:
+TRACKABLE = ("face_mesh", "hands", "pose")
+
+
+def _solutions(static: bool = True) -> dict[str, Callable[..., Any]]:
     os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging: warnings and up only
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import mediapipe as mp
@@ -27,19 +32,19 @@ def _solutions() -> dict[str, Callable[..., Any]]:
             model_selection=o["model_selection"], min_detection_confidence=o.get("min_confidence", 0.3)
         ),
         "face_mesh": lambda o: s.face_mesh.FaceMesh(
-            static_image_mode=True,
+            static_image_mode=static,
             max_num_faces=o.get("max_num_faces", 4),
             refine_landmarks=o.get("refine_landmarks", True),
             min_detection_confidence=o.get("min_confidence", 0.5),
         ),
         "hands": lambda o: s.hands.Hands(
-            static_image_mode=True,
+            static_image_mode=static,
             max_num_hands=o.get("max_num_hands", 4),
             model_complexity=o["model_complexity"],
             min_detection_confidence=o.get("min_confidence", 0.5),
         ),
         "pose": lambda o: s.pose.Pose(
-            static_image_mode=True,
+            static_image_mode=static,
             model_complexity=o["model_complexity"],
             min_detection_confidence=o.get("min_confidence", 0.5),
         ),
@@ -69,3 +74,9 @@ def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     name = spec.options["solution"]
     factory = _solutions()[name]
     return MediaPipeRunner(factory(spec.options))
+
+
+@register_tracking("mediapipe", tracks=lambda spec: spec.options.get("solution") in TRACKABLE)
+def load_tracking(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
+    """A video-mode runner for one stream (face mesh, hands, pose)."""
+    return MediaPipeRunner(_solutions(static=False)[spec.options["solution"]](spec.options))
