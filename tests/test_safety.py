@@ -222,3 +222,16 @@ def test_one_visitor_flooding_the_queue_is_refused_and_others_are_served(app_url
         _answers(other)
     finally:
         busy.cancel()
+
+
+@pytest.mark.parametrize("repo_id,revision,expect", [
+    ("x" * 100_000, "", "is not a Hub model id"),
+    ("../../etc/passwd", "", "is not a Hub model id"),
+    ("acme/ok", "../../etc", "is not a valid revision"),
+    ("acme/ok", "a" * 5000, "is not a valid revision"),
+    ("", "", "type a Hub model id first"),
+])
+def test_the_add_box_answers_hostile_text_with_a_short_sentence(client, fake_hub, repo_id, revision, expect):
+    *_, status = client.predict(repo_id, revision, api_name="/face_add")
+    assert expect in status and len(status) < 300 and "/tmp" not in status
+    assert fake_hub.requests == []  # refused before any request
