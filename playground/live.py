@@ -394,14 +394,18 @@ def load_sides(specs: Mapping[str, ModelSpec], progress: Callable[[float, str], 
     return out
 
 
+def offered_spec(task_name: str, model: object, offer: Offer) -> ModelSpec:
+    """A model of a request, checked: offered to this session, and made for this task."""
+    spec = model if isinstance(model, ModelSpec) else offer.spec(model)
+    if spec.task != task_name:
+        raise ZooError(f"{spec.id} is a {spec.task} model, not a {task_name} model")
+    return spec
+
+
 def pair_specs(task_name: str, model_a: object, model_b: object, offer: Offer | None = None) -> dict[str, ModelSpec]:
-    """The two models of a request, checked: offered to this session, and made for this task."""
+    """The two models of a still-image request, both checked (:func:`offered_spec`)."""
     offer = offer or Offer(task_name)
-    specs = {"a": offer.spec(model_a), "b": offer.spec(model_b)}
-    for spec in specs.values():
-        if spec.task != task_name:
-            raise ZooError(f"{spec.id} is a {spec.task} model, not a {task_name} model")
-    return specs
+    return {"a": offered_spec(task_name, model_a, offer), "b": offered_spec(task_name, model_b, offer)}
 
 
 def still_image(image: Any) -> np.ndarray:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from playground.limits import WORKSPACE
-from playground.live import load_sides, run_pair, user_message
+from playground.live import load_sides, offered_spec, run_pair, user_message
 from playground.offers import Offer
 from tasks import TASKS
 from tasks.tracking import StreamTracker
@@ -142,10 +142,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
     failed: dict[str, str] = {}
     for key, model in models.items():
         try:
-            spec = model if isinstance(model, ModelSpec) else offer.spec(model)
-            if spec.task != task_name:
-                raise ZooError(f"{spec.id} is a {spec.task} model, not a {task_name} model")
-            specs[key] = spec
+            specs[key] = offered_spec(task_name, model, offer)
         except ZooError as exc:
             failed[key] = user_message(exc)
     container, stream = _open(path)
