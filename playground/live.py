@@ -6,29 +6,28 @@ from __future__ import annotations
 
 import logging
 import secrets
-import weakref
-from functools import partial
 import threading
 import time
+import weakref
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping
 
 import cv2
 import numpy as np
 
-from playground.offers import Offer
 from playground.engine import Prediction, predict
+from playground.offers import Offer
 from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.tracking import StreamTracker
-from zoo.cache import MODELS
-from zoo.cache import close_runner, resolve_path
+from zoo.cache import MODELS, close_runner, resolve_path
 from zoo.errors import BusyError, ZooError, clip, scrub
+from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
 from zoo.runtimes import runtime
 from zoo.settings import env_int
-from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
 from zoo.specs import ModelSpec
 
 log = logging.getLogger(__name__)

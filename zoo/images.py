@@ -12,7 +12,6 @@ import io
 import os
 import threading
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,14 +45,6 @@ def max_file_bytes() -> int:
 
 class ImageError(ZooError, ValueError):
     """An input that is not a usable image; the message is meant for a person."""
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    format: str
-    width: int
-    height: int
-    mode: str
 
 
 def check_size(width: int, height: int, name: str | None = None) -> None:
@@ -167,14 +158,6 @@ def _read(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
     if len(data) > max_file_bytes():
         raise ImageError(f"{name}: file too large ({len(data) / 2**20:.0f} MiB)")
     return data, name
-
-
-def probe(source: str | os.PathLike | bytes) -> ImageInfo:
-    """Format and size from the header alone; raises ImageError for anything the playground refuses."""
-    data, name = _read(source)
-    with _open(data, name) as img:
-        check_size(img.width, img.height, name)
-        return ImageInfo(img.format or "?", img.width, img.height, img.mode)
 
 
 def load_image(source: str | os.PathLike | bytes, *, max_side: int | None = None) -> np.ndarray:
