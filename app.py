@@ -11,7 +11,8 @@ import gradio as gr
 
 from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
 from playground import limits
-from playground.ui import MIRRORED_PREVIEW_CSS, build_task_tab, build_zoo_tab
+from playground.live_socket import LiveSocket
+from playground.ui import build_task_tab, build_zoo_tab
 from tasks import TASKS
 
 TITLE = "Vision playground: two models, side by side"
@@ -32,15 +33,16 @@ with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) a
 
 def launch(**kwargs):
     """Queue and launch the playground (the server, the tests and the benchmark all start it here), with
-    its limits: a bounded queue, an upload size cap, and the app's own temporary files swept."""
+    its limits (a bounded queue, an upload size cap, the app's own temporary files swept) and the live
+    view's socket, served in front of Gradio on the same port."""
     limits.limit_malloc_arenas()
     limits.WORKSPACE.start_sweeping()
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
     from starlette.middleware import Middleware
 
-    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(limits.VisitorLimit, blocks=demo)]})
-    return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(
-        css=MIRRORED_PREVIEW_CSS, **kwargs)
+    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(limits.VisitorLimit, blocks=demo),
+                                                    Middleware(LiveSocket)]})
+    return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,8 @@ def chromium_available() -> bool:
 
 
 @contextlib.contextmanager
-def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800)) -> Iterator["object"]:
+def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800)) -> Iterator[list]:
+    """``count`` pages, each in a browser context of its own (a separate visitor: own cookies, own session)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -25,32 +26,65 @@ def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800)) -> Iterator["
             "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
             "--autoplay-policy=no-user-gesture-required"])
         try:
-            ctx = browser.new_context(permissions=["camera"],
-                                      viewport={"width": viewport[0], "height": viewport[1]})
-            page = ctx.new_page()
-            page.goto(url)
-            yield page
+            pages = []
+            for _ in range(count):
+                ctx = browser.new_context(permissions=["camera"],
+                                          viewport={"width": viewport[0], "height": viewport[1]})
+                page = ctx.new_page()
+                page.goto(url)
+                pages.append(page)
+            yield pages
         finally:
             browser.close()
 
 
+@contextlib.contextmanager
+def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800)) -> Iterator["object"]:
+    with browser_pages(url, y4m, 1, viewport) as pages:
+        yield pages[0]
+
+
 def open_tab(page, task: str, title: str) -> None:
     page.get_by_role("tab", name=title).first.click()
-    page.wait_for_selector(f"#{task}-cam", state="visible", timeout=30_000)
+    page.wait_for_selector(f"#{task}-live-start", state="visible", timeout=30_000)
 
 
-def start_stream(page, task: str) -> None:
-    """Gradio 6's webcam: "Click to Access Webcam", then "Record"."""
-    cam = page.locator(f"#{task}-cam")
-    cam.get_by_text("Click to Access Webcam").first.click()
-    cam.locator("button").filter(has_text="Record").first.click(timeout=30_000)
+def start_live(page, task: str) -> None:
+    """The live view's Start button (its socket opens with the ticket the click brings back)."""
+    page.locator(f"#{task}-live-start").click()
 
 
-def output_src(page, task: str, side: str) -> str | None:
-    img = page.locator(f"#{task}-out-{side} img")
-    if img.count() == 0:
-        return None
-    return img.first.get_attribute("src")
+def stop_live(page, task: str) -> None:
+    page.locator(f"#{task}-live-stop").click()
+
+
+def live_counts(page, task: str) -> dict:
+    """How many camera frames and overlays (per side) the page's live view has counted so far."""
+    return page.evaluate("""(task) => {
+      const v = window.__playgroundLive && window.__playgroundLive[task];
+      if (!v) return {camera: 0, a: 0, b: 0, errors: []};
+      const s = v.stats;
+      return {camera: s.camera.length, a: s.a.draws.length, b: s.b.draws.length, errors: s.errors.slice(-5),
+              dropped: s.dropped};
+    }""", task)
+
+
+def live_stats(page, task: str) -> dict:
+    """The live view's own measurements (see playground/static/live.js): camera frame times, and per side
+    [time, capture-to-overlay ms, seq] of each overlay drawn and the models' latencies."""
+    return page.evaluate("(task) => window.__playgroundLive[task].stats", task)
+
+
+def live_readout(page, task: str, key: str) -> str:
+    """The live view's readout line: key "camera", "a" or "b"."""
+    return page.locator(f"#{task}-live .live-readout-{key}").inner_text()
+
+
+def select_model(page, elem_id: str, model_id: str) -> None:
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    box.fill(model_id)
+    page.get_by_role("option").filter(has_text=model_id).first.click()
 
 
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):

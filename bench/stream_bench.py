@@ -1,14 +1,16 @@
-"""Streaming benchmark: the real app in Debian's Chromium with a fake webcam, 60 s per task.
+"""Live benchmark: the real app in Debian's Chromium with a fake webcam, 60 s per task tab.
 
-For each task tab, with its two default models, it prints processed frames per second for A and B, twice:
-the annotated frames that reached the page (each one a new picture set on the output), and those the page
-also got to load before the next one replaced it (shown; a busy page skips some); then the p50 and p95 of
-the delay from a camera frame appearing in the page's webcam preview to the annotated output of that frame
-appearing, and whether that delay grows over the run. The fake camera's
-frames carry their index as a bar code strip (bench/fakecam.py) that the page reads back from the
-preview and from both outputs.
+For each tab (its two default models, or those given with ``--models``) it starts the live view and reads
+the page's own measurements (``playground/static/live.js``): camera frames shown per second (new frames of
+the preview <video>), overlay updates drawn per second for A and B, capture-to-overlay delay p50/p95 for A
+and B (from the frame's grab in the page to its overlay being drawn, matched by sequence number), and
+whether that delay grows over the run (last third's p50 > 1.5 x the first third's + 50 ms). The page's main
+thread load is Chromium's own count (DevTools ``Performance.getMetrics`` TaskDuration over wall time).
+``--server-only`` runs the scripted socket client instead (bench/live_client.py, no browser): how many
+frames a second each side answers when fed as fast as it takes them.
 
-    .venv/bin/python -m bench.stream_bench [--seconds 60] [--tasks face,pose] [--size 640x480] [--json]
+    .venv/bin/python -m bench.stream_bench [--seconds 60] [--tasks face,pose] [--size 640x480]
+        [--models pose=pose/blazepose-lite,pose/blazepose-full] [--server-only] [--json PATH]
 """
 from __future__ import annotations
 
@@ -22,111 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.browser import browser_page, chromium_available, open_tab, output_src, start_stream, wait_for
-from bench.fakecam import BITS, make_y4m
+from bench.browser import (browser_page, chromium_available, live_counts, live_stats, open_tab, select_model,
+                           start_live, wait_for)
+from bench.fakecam import make_frames, make_y4m
 from tasks import TASKS
 
 CAM_FPS, CAM_SECONDS = 25, 6
-
-# Runs in the page: reads the bar code of the preview <video> now and then, and of each output <img>
-# whenever it changes, logging (time, index).
-PROBE_JS = """
-([task, bits]) => {
-  const log = {v: [], a: [], b: [], changes: {a: [], b: []}, arrived: {a: [], b: []}};
-  window.__bench = log;
-  const canvas = document.createElement('canvas');
-  const ctx = canvas.getContext('2d', {willReadFrequently: true});
-  const n = bits + 2;
-  function decode(el, w, h) {
-    if (!w || !h) return null;
-    canvas.width = w; canvas.height = 1;
-    ctx.drawImage(el, 0, h - 12, w, 1, 0, 0, w, 1);
-    const d = ctx.getImageData(0, 0, w, 1).data;
-    const bw = Math.floor(w / n);
-    let b = [];
-    for (let k = 0; k < n; k++) {
-      let s = 0, c = 0;
-      for (let x = k * bw + Math.floor(bw / 4); x < (k + 1) * bw - Math.floor(bw / 4); x++) {
-        s += (d[4 * x] + d[4 * x + 1] + d[4 * x + 2]) / 3; c++;
-      }
-      b.push(s / c > 127);
-    }
-    if (!b[0] && b[n - 1]) b.reverse();
-    if (!(b[0] && !b[n - 1])) return null;
-    let v = 0;
-    for (let i = 0; i < bits; i++) if (b[i + 1]) v |= (1 << i);
-    return v;
-  }
-  let last = {v: null, a: null, b: null}, lastSrc = {a: null, b: null}, lastRead = {a: 0, b: 0};
-  // The preview is sampled 5 times a second (reading video pixels is not free); frame times in between
-  // are interpolated, since the fake camera plays at a steady rate.
-  setInterval(() => {
-    const t = performance.now();
-    const video = document.querySelector('#' + task + '-cam video');
-    if (video && video.readyState >= 2) {
-      const i = decode(video, video.videoWidth, video.videoHeight);
-      if (i !== null && i !== last.v) { log.v.push([t, i]); last.v = i; }
-    }
-  }, 200);
-  // Outputs are checked on a timer, not requestAnimationFrame: a rAF loop makes headless Chromium
-  // composite the page 60 times a second, which costs more than everything measured here.
-  function tick() {
-    const t = performance.now();
-    for (const side of ['a', 'b']) {
-      const img = document.querySelector('#' + task + '-out-' + side + ' img');
-      if (img && img.complete && img.naturalWidth && img.src !== lastSrc[side]) {
-        lastSrc[side] = img.src;
-        log.changes[side].push(t);  // every new frame shown counts for the rate
-        if (t - lastRead[side] >= 100) {  // its bar code is read at most 10 times a second
-          lastRead[side] = t;
-          const i = decode(img, img.naturalWidth, img.naturalHeight);
-          if (i !== null) { log[side].push([t, i]); last[side] = i; }
-        }
-      }
-    }
-  }
-  setInterval(tick, 10);
-  // Every picture the server sent and the page set on an output, whether or not it was shown.
-  for (const side of ['a', 'b']) {
-    const root = document.querySelector('#' + task + '-out-' + side);
-    if (!root) continue;
-    new MutationObserver(records => {
-      for (const r of records) {
-        if ((r.type === 'attributes' && r.target.nodeName === 'IMG') ||
-            [...r.addedNodes].some(n => n.nodeName === 'IMG')) log.arrived[side].push(performance.now());
-      }
-    }).observe(root, {attributes: true, attributeFilter: ['src'], childList: true, subtree: true});
-  }
-}
-"""
-
-
-def delays(video_log: list, out_log: list, loop: int, fps: float) -> list[tuple[float, float]]:
-    """(output time, delay ms) for each output frame, from when its camera frame showed in the preview.
-
-    The camera plays ``loop`` frames at ``fps`` and starts again; the preview samples only some of them,
-    so frame times are unwrapped and interpolated from the preview's own observations.
-    """
-    if len(video_log) < 2:
-        return []
-    absolute, k, prev = [], 0, None
-    for t, idx in video_log:
-        if prev is not None and idx < prev - loop // 2:
-            k += 1
-        absolute.append((t, k * loop + idx))
-        prev = idx
-    ts = np.array([t for t, _ in absolute])
-    ns = np.array([n for _, n in absolute], dtype=float)
-    out = []
-    for t, idx in out_log:
-        # the newest absolute frame number with this index that the preview had reached by time t
-        reached = np.interp(t, ts, ns)
-        n = idx + loop * np.floor((reached - idx) / loop)
-        if n < ns[0]:
-            continue
-        t_in = float(np.interp(n, ns, ts)) if n <= ns[-1] else ts[-1] + (n - ns[-1]) * 1000.0 / fps
-        out.append((t, t - t_in))
-    return out
 
 
 def _rate(times_ms: list[float]) -> float:
@@ -134,83 +37,148 @@ def _rate(times_ms: list[float]) -> float:
     return round((len(times_ms) - 1) / max((times_ms[-1] - times_ms[0]) / 1000, 1e-6), 1) if len(times_ms) > 1 else 0.0
 
 
-def summarize(log: dict, loop: int, fps: float) -> dict:
-    row = {}
+def summarize(stats: dict, since: dict) -> dict:
+    """The figures of a run from the page's stats, counting only what came after ``since`` (the counts at
+    the start of the measured window)."""
+    camera = stats["camera"][since["camera"]:]
+    row = {"camera_fps": _rate(camera)}
     for side in ("a", "b"):
-        d = delays(log["v"], log[side], loop, fps)
-        ms = np.array([x for _, x in d]) if d else np.array([np.nan])
-        changes = log["changes"][side]
-        third = len(ms) // 3 or 1
+        draws = stats[side]["draws"][since[side]:]
+        ms = np.array([d for _, d, _ in draws]) if draws else np.array([np.nan])
+        third = max(1, len(ms) // 3)
+        first, last = float(np.nanmedian(ms[:third])), float(np.nanmedian(ms[-third:]))
+        lat = stats[side]["latency"][-len(draws):] if draws else []
         row[side] = {
-            "fps_shown": _rate(changes),
+            "fps_shown": _rate([t for t, _, _ in draws]),
             "delay_p50_ms": round(float(np.nanmedian(ms)), 1),
             "delay_p95_ms": round(float(np.nanpercentile(ms, 95)), 1),
-            "delay_first_third_p50_ms": round(float(np.nanmedian(ms[:third])), 1),
-            "delay_last_third_p50_ms": round(float(np.nanmedian(ms[-third:])), 1),
-            "frames": len(changes),
-            "fps_arrived": _rate(log["arrived"][side]),
+            "delay_first_third_p50_ms": round(first, 1),
+            "delay_last_third_p50_ms": round(last, 1),
+            "delay_grows": bool(last > 1.5 * first + 50),
+            "model_latency_p50_ms": round(float(np.median(lat)), 1) if lat else None,
+            "overlays": len(draws),
         }
-        row[side]["delay_grows"] = bool(row[side]["delay_last_third_p50_ms"] >
-                                        1.5 * row[side]["delay_first_third_p50_ms"] + 50)
     return row
 
 
-def run(tasks: list[str], seconds: float, size: tuple[int, int]) -> list[dict]:
-    import app
-    from playground.ui import default_pair
-    from bench.server import free_port
+def _pairs(models: list[str]) -> dict[str, tuple[str, str]]:
+    out = {}
+    for item in models:
+        task, _, ids = item.partition("=")
+        a, _, b = ids.partition(",")
+        out[task.strip()] = (a.strip(), b.strip())
+    return out
 
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+
+def browser_run(port: int, tasks: list[str], seconds: float, size: tuple[int, int],
+                pairs: dict[str, tuple[str, str]]) -> list[dict]:
+    from playground.ui import default_pair
+
     rows = []
-    print("fps: frames that reached the page / of those, shown (loaded before the next replaced them)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         y4m = make_y4m(Path(tmp) / "cam.y4m", size[0], size[1], fps=CAM_FPS, seconds=CAM_SECONDS)
         for task in tasks:
-            a, b = default_pair(task)
+            a, b = pairs.get(task) or default_pair(task)
             with browser_page(f"http://127.0.0.1:{port}/", y4m) as page:
                 open_tab(page, task, TASKS[task].title)
-                start_stream(page, task)
-                if not wait_for(lambda: output_src(page, task, "a") and output_src(page, task, "b"), 90):
-                    rows.append({"task": task, "a_model": a, "b_model": b, "error": "no output appeared"})
+                for side, model in (("a", a), ("b", b)):
+                    if model != default_pair(task)["ab".index(side)]:
+                        select_model(page, f"{task}-model-{side}", model)
+                        page.wait_for_timeout(500)
+                start_live(page, task)
+                if not wait_for(lambda: (lambda c: c["a"] >= 3 and c["b"] >= 3)(live_counts(page, task)), 90):
+                    rows.append({"task": task, "a_model": a, "b_model": b, "error": "no overlays appeared",
+                                 "page": live_counts(page, task)})
+                    print(format_row(rows[-1]), flush=True)
                     continue
                 time.sleep(3)  # models loaded, stream settled
-                page.evaluate(PROBE_JS, [task, BITS])
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Performance.enable")
+                metric = lambda: {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}  # noqa: E731
+                since, m0, t0 = live_counts(page, task), metric(), time.monotonic()
                 time.sleep(seconds)
-                log = page.evaluate("window.__bench")
+                m1, t1 = metric(), time.monotonic()
+                stats = live_stats(page, task)
             row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds}
-            row.update(summarize(log, loop=CAM_FPS * CAM_SECONDS, fps=CAM_FPS))
+            row.update(summarize(stats, since))
+            row["main_thread_busy_pct"] = round(100 * (m1["TaskDuration"] - m0["TaskDuration"]) / (t1 - t0), 1)
             rows.append(row)
             print(format_row(row), flush=True)
-    app.demo.close()
+    return rows
+
+
+def server_run(port: int, tasks: list[str], seconds: float, size: tuple[int, int],
+               pairs: dict[str, tuple[str, str]]) -> list[dict]:
+    from bench.live_client import LiveClient, drive, jpeg
+    from playground.live import StreamSession
+    from playground.live_socket import TICKETS
+    from playground.ui import default_pair
+
+    frames = [jpeg(f) for f in make_frames(size[0], size[1], fps=CAM_FPS, seconds=4)]
+    rows = []
+    for task in tasks:
+        a, b = pairs.get(task) or default_pair(task)
+        session = StreamSession(task, {"a": a, "b": b})
+        client = LiveClient(f"http://127.0.0.1:{port}/", TICKETS.issue(session))
+        try:
+            drive(client, frames, 5)  # models loaded, trackers warm
+            rep = drive(client, frames, seconds)
+        finally:
+            client.close()
+            session.close()
+        row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds,
+               "server_only": True, **rep.summary()}
+        rows.append(row)
+        print(f"{task:<13} server only: sent {row['sent_fps']:5.1f} fps | " + " | ".join(
+            f"{k.upper()} {row[k + '_model']:<26} {row[k]['answers_per_s']:5.1f}/s latency p50 "
+            f"{row[k]['latency_p50_ms']} ms, send-to-answer p50 {row[k]['delay_p50_ms']} ms" for k in ("a", "b")),
+            flush=True)
     return rows
 
 
 def format_row(r: dict) -> str:
     if "error" in r:
-        return f"{r['task']:<13} {r['error']}"
+        return f"{r['task']:<13} {r['error']} {r.get('page', '')}"
     a, b = r["a"], r["b"]
-    return (f"{r['task']:<13} A {r['a_model']:<22} {a['fps_arrived']:5.1f} / {a['fps_shown']:4.1f} fps  "
-            f"delay p50 {a['delay_p50_ms']:6.0f} ms p95 {a['delay_p95_ms']:6.0f} ms grows={a['delay_grows']} | "
-            f"B {r['b_model']:<22} {b['fps_arrived']:5.1f} / {b['fps_shown']:4.1f} fps  "
-            f"delay p50 {b['delay_p50_ms']:6.0f} ms p95 {b['delay_p95_ms']:6.0f} ms grows={b['delay_grows']} ")
+    return (f"{r['task']:<13} camera {r['camera_fps']:4.1f} fps, main thread {r['main_thread_busy_pct']:4.1f}% busy | "
+            f"A {r['a_model']:<26} {a['fps_shown']:4.1f} overlays/s delay p50 {a['delay_p50_ms']:5.0f} ms "
+            f"p95 {a['delay_p95_ms']:5.0f} grows={a['delay_grows']} | "
+            f"B {r['b_model']:<26} {b['fps_shown']:4.1f} overlays/s delay p50 {b['delay_p50_ms']:5.0f} ms "
+            f"p95 {b['delay_p95_ms']:5.0f} grows={b['delay_grows']}")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--tasks", default=",".join(TASKS))
-    p.add_argument("--size", default="640x480")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--size", default="640x480", help="the fake camera's size")
+    p.add_argument("--models", action="append", default=[], metavar="TASK=A,B",
+                   help="run this pair on a task's tab instead of its default pair (repeatable)")
+    p.add_argument("--server-only", action="store_true", help="the scripted socket client, no browser")
+    p.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    if not chromium_available():
+    if not args.server_only and not chromium_available():
         print("Debian's chromium is needed: bash scripts/setup --dev", file=sys.stderr)
         return 2
+    import app
+    from bench.server import free_port
+
     w, h = (int(v) for v in args.size.split("x"))
-    rows = run([t.strip() for t in args.tasks.split(",")], args.seconds, (w, h))
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        print(f"unknown task(s): {', '.join(unknown)}; the tasks are {', '.join(TASKS)}", file=sys.stderr)
+        return 2
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        run = server_run if args.server_only else browser_run
+        rows = run(port, tasks, args.seconds, (w, h), _pairs(args.models))
+    finally:
+        app.demo.close()
     if args.json:
-        print(json.dumps(rows, indent=1))
+        Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0
 
 

@@ -6,14 +6,13 @@
 - :class:`OutputImage` and :class:`OutputSlider`: every picture they send is written to a file of its own.
   Gradio names a cached picture by the hash of its bytes and writes it again on every response, so two
   identical answers at once rewrote one file while the other was being downloaded (about 1% of calls
-  failed under 8 concurrent clients). Streamed frames (:class:`Inline`) travel inside the message instead.
+  failed under 8 concurrent clients).
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -23,7 +22,6 @@ import numpy as np
 from zoo.images import ImageError, max_file_bytes
 
 JPEG_QUALITY = 90
-LIVE_JPEG_QUALITY = 80
 
 
 def write_unique(rgb: np.ndarray, cache_dir: str | Path, name: str = "image", quality: int = JPEG_QUALITY) -> str:
@@ -64,31 +62,13 @@ class ImageInput(gr.Image):
         return str(payload.path)
 
 
-@dataclass(frozen=True)
-class Inline:
-    """A streamed frame for :class:`OutputImage` to send inline."""
-
-    rgb: np.ndarray
-
-
 class OutputImage(gr.Image):
-    """An output picture. A streamed frame (:class:`Inline`) travels inside the event's message as a JPEG
-    data URL instead of as a file the browser fetches with a second request (which halved the displayed
-    frame rate on a small machine: 6.7 -> 13.1 fps, face tab); anything else is a file of its own."""
+    """An output picture: a file of its own."""
 
     def get_block_name(self) -> str:
         return "image"
 
     def postprocess(self, value):
-        if isinstance(value, Inline):
-            from gradio.data_classes import ImageData
-
-            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(value.rgb, cv2.COLOR_RGB2BGR),
-                                   [cv2.IMWRITE_JPEG_QUALITY, LIVE_JPEG_QUALITY])
-            if ok:
-                return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii"),
-                                 orig_name="frame.jpg")
-            value = value.rgb
         if isinstance(value, np.ndarray):
             value = write_unique(value, self.GRADIO_CACHE)
         return super().postprocess(value)

@@ -117,7 +117,7 @@ def build_teach_panel(pickers: dict[str, Any], session: gr.State,
                 burst_n = gr.Slider(1, 30, value=10, step=1, label="Frames per burst")
                 burst_btn = gr.Button("Capture a burst from the live webcam", variant="primary",
                                       elem_id="teach-burst")
-                gr.Markdown("Start the live webcam above, hold the gesture, press the button: it takes a "
+                gr.Markdown("Start the live webcam above (Live webcam, Start camera), hold the gesture, press the button: it takes a "
                             "frame every 0.2 s.")
             with gr.Column():
                 uploads = gr.File(file_count="multiple", file_types=["image"], label="Or upload images",
@@ -148,7 +148,7 @@ def build_teach_panel(pickers: dict[str, Any], session: gr.State,
             if not label or label not in _names(text):
                 raise gr.Error("name the gestures first", print_exception=False)
             if live is None or live.latest_camera_frame() is None:
-                raise gr.Error("start the live webcam above first (Record), then capture", print_exception=False)
+                raise gr.Error("start the live webcam above first (Start camera), then capture", print_exception=False)
             samples_ = list(samples_)
             for _ in range(min(int(max(1, min(30, n or 1))), _room(samples_))):
                 samples_.append(Sample.of(label, live.latest_camera_frame()))

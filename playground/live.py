@@ -10,7 +10,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Iterable, Mapping
@@ -61,32 +61,55 @@ def user_message(exc: BaseException) -> str:
 @dataclass
 class SideOutput:
     prediction: Prediction | None
-    annotated: np.ndarray | None
+    annotated: np.ndarray | None  # the result drawn on the frame (render="pixels")
     error: str | None = None
     seq: int = 0
+    overlay: list[dict[str, Any]] | None = None  # the drawing as commands for the browser (render="overlay")
+    model: str = ""
+    agreement: dict[str, Any] | None = None  # A and B on this frame, when this side finished the pair
+    shape: tuple[int, int] = (0, 0)  # the frame's (height, width): the result's pixels
+
+    def message(self, side: str) -> dict[str, Any]:
+        """What the live socket sends for this side: the API's result JSON (model, latency_ms, result) with
+        the frame's sequence number and the overlay's drawing; or the side's sentence."""
+        msg: dict[str, Any] = {"type": "result", "side": side, "seq": self.seq,
+                               "image": {"width": int(self.shape[1]), "height": int(self.shape[0])}}
+        if self.prediction is None:
+            msg.update(model=self.model, error=self.error or "no result")
+        else:
+            msg.update(self.prediction.to_json())
+            msg["draw"] = self.overlay or []
+        if self.agreement is not None:
+            msg["agreement"] = self.agreement
+        return msg
 
 
 def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
              tracker: StreamTracker | None = None, mirror_display: bool = False, seq: int = 0,
              progress: Callable[[float, str], None] | None = None,
-             own_runner: Callable[[], Any] | None = None) -> SideOutput:
+             own_runner: Callable[[], Any] | None = None, render: str = "pixels") -> SideOutput:
     """One model on one frame: predict, track, draw. With ``mirror_display`` (a selfie preview) the model
     sees the camera's frame as it is, and its result is mirrored to draw on the mirrored picture the user
-    sees; the result's coordinates are then those of that picture. ``own_runner`` gives the stream's own
-    runner for the model (video mode), or None for the shared one."""
+    sees; the result's coordinates (and the handedness of hands) are then those of that picture.
+    ``own_runner`` gives the stream's own runner for the model (video mode), or None for the shared one.
+    ``render``: "pixels" draws on the frame (``annotated``), "overlay" records the drawing for the
+    browser's live view (``overlay``)."""
     pred_kw, draw_kw = controls_kwargs(controls)
     try:
         pred = predict(spec, frame, progress=progress, runner=own_runner() if own_runner else None, **pred_kw)
         result = pred.result
         if tracker is not None:
             result = tracker.update(result)
-        shown = frame
         if mirror_display:
-            result, shown = result.flipped(frame.shape[1]), cv2.flip(frame, 1)
+            result = result.flipped(frame.shape[1])
         pred = Prediction(pred.model, result, pred.latency_ms)
-        return SideOutput(pred, task.annotate(shown, result, **draw_kw), seq=seq)
+        if render == "overlay":
+            return SideOutput(pred, None, seq=seq, overlay=task.overlay(frame.shape, result, **draw_kw), model=spec.id,
+                              shape=frame.shape[:2])
+        shown = cv2.flip(frame, 1) if mirror_display else frame
+        return SideOutput(pred, task.annotate(shown, result, **draw_kw), seq=seq, model=spec.id)
     except Exception as exc:  # noqa: BLE001 - shown to the user as one sentence
-        return SideOutput(None, None, user_message(exc), seq=seq)
+        return SideOutput(None, None, user_message(exc), seq=seq, model=spec.id, shape=frame.shape[:2])
 
 
 class RateMeter:
@@ -115,19 +138,13 @@ class RateMeter:
 class Side:
     model_id: str | None = None
     tracker: StreamTracker | None = None
-    future: Future | None = None  # work in flight (at most one: latest frame wins)
-    ready: SideOutput | None = None  # finished, not yet shown
-    last: SideOutput | None = None  # shown
+    busy: bool = False  # a frame in flight (at most one: latest frame wins)
+    last: SideOutput | None = None  # the newest finished
     meter: RateMeter = field(default_factory=RateMeter)
-    recent: deque = field(default_factory=lambda: deque(maxlen=16))  # shown outputs, for agreement
+    recent: deque = field(default_factory=lambda: deque(maxlen=16))  # finished outputs, for agreement
 
     def output_for(self, seq: int) -> SideOutput | None:
         return next((o for o in self.recent if o.seq == seq), None)
-
-    def harvest(self) -> None:
-        if self.future is not None and self.future.done():
-            self.ready = self.future.result()
-            self.future = None
 
     def ensure_tracker(self, task: TaskDef, model_id: str) -> StreamTracker | None:
         if self.model_id != model_id:  # a new model: its ids and its rate start afresh
@@ -135,16 +152,6 @@ class Side:
             self.tracker = StreamTracker() if task.trackable else None
             self.meter = RateMeter()
         return self.tracker
-
-
-@dataclass
-class Update:
-    """What changed for the display after one incoming frame; None: keep what is shown."""
-
-    a: SideOutput | None
-    b: SideOutput | None
-    rate_a: float
-    rate_b: float
 
 
 def max_tracking_runners() -> int:
@@ -224,8 +231,9 @@ class StreamSession:
     """One browser session's live stream: its trackers, its in-flight work, its rates, and the models and
     controls it runs with (set by the pickers as they change, so frames need not carry them).
 
-    Latest frame wins: a side still busy with an older frame skips the new one, so nothing queues
-    and the lag stays bounded; the faster side is not held back by the slower one.
+    Latest frame wins: :meth:`take` starts a frame only on the sides that are free; a side still busy with
+    an older frame skips it, so nothing queues and the lag stays bounded, and the faster side is not held
+    back by the slower one. The live socket (``playground.live_socket``) feeds it; tests call it directly.
     """
 
     def __init__(self, task: str, models: Mapping[str, str] | None = None,
@@ -242,10 +250,8 @@ class StreamSession:
         self.agreement: dict[str, Any] | None = None
         self.loading = {"a": False, "b": False}  # a side waiting for its model's first load
         self.load_note = {"a": "", "b": ""}  # how that load is going (a download's progress)
-        self.error: str | None = None  # a frame that could not be read
         self.frame_at = 0.0  # when the last frame came in (monotonic)
-        self.json_at = 0.0  # when the display last got the JSON
-        self.ticking = False  # whether the page's readout timer runs
+        self.closed = False  # the browser session has ended
         self._latest: np.ndarray | None = None  # the newest camera frame, for the gesture lab's bursts
 
     def __deepcopy__(self, memo) -> "StreamSession":
@@ -254,7 +260,9 @@ class StreamSession:
         return StreamSession(self.task.name, self.models, self.controls)  # with a fresh offer of its own
 
     def close(self) -> None:
-        """The session has ended: its tracking runners go (Gradio calls this when it drops the state)."""
+        """The session has ended (Gradio calls this when it drops the state): its tracking runners go, and
+        its live socket, if any, closes."""
+        self.closed = True
         self.tracking.close()
 
     def set_model(self, key: str, model_id: str) -> None:
@@ -271,52 +279,51 @@ class StreamSession:
             latest = self._latest
         return None if latest is None else latest.copy()
 
-    def submit(self, frame: np.ndarray, models: Mapping[str, str] | None = None,
-               controls: Mapping[str, Mapping[str, Any]] | None = None,
-               mirror_display: bool = True, wait_s: float = 0.05, grace_s: float = 0.015) -> Update:
-        """One incoming camera frame (as the camera sees it: the page mirrors only its preview). The outputs
-        are drawn mirrored, like the preview, unless ``mirror_display`` is False. ``models``/``controls``,
-        when given, replace the session's own."""
-        self.frame_at = time.monotonic()
-        try:
-            if isinstance(frame, (bytes, bytearray, str)):  # a camera frame as the page sent it (JPEG)
-                frame = load_image(frame, max_side=STREAM_MAX_SIDE)
-            frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
-        except ImageError as exc:
-            self.error = str(exc)
-            raise
-        self.error = None
-        if models is not None:
-            self.models.update(models)
-        if controls is not None:
-            self.set_controls(controls)
-        loading = {}
+    def take(self, frame: np.ndarray | bytes, *, seq: int | None = None, mirror: bool = True,
+             render: str = "overlay") -> dict[str, Future]:
+        """Offer one camera frame (as the camera sees it: an RGB array, or the JPEG bytes the page sends) to
+        both sides; returns {side: future of its SideOutput} for the sides that took it. The frame is
+        decoded once, for both. With ``mirror``, results are those of the mirrored picture the user sees.
+        Raises ImageError for a frame that cannot be read."""
+        if isinstance(frame, (bytes, bytearray, str)):
+            frame = load_image(frame, max_side=STREAM_MAX_SIDE)
+        frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
+        started: dict[str, Future] = {}
         with self.lock:
+            self.frame_at = time.monotonic()
             self._latest = frame
-            self.seq += 1
+            self.seq = self.seq + 1 if seq is None else int(seq)
             for key, side in self.sides.items():
-                side.harvest()
+                if side.busy:
+                    continue
                 model_id = self.models[key]
-                loading[key] = not MODELS.is_loaded(model_id)
-                if side.future is None:
-                    tracker = side.ensure_tracker(self.task, model_id)
-                    try:
-                        spec = self.offer.spec(model_id)
-                    except ZooError as exc:  # a model this session may not run: that side's sentence
-                        side.ready, loading[key] = SideOutput(None, None, user_message(exc), seq=self.seq), False
-                        continue
-                    note = self._load_reporter(key) if loading[key] else None
-                    side.future = EXECUTOR.submit(run_side, self.task, spec, frame, self.controls.get(key, {}),
-                                                  tracker, mirror_display, self.seq, note,
-                                                  partial(self.tracking.runner_for, key, spec))
-            pending = [s.future for s in self.sides.values() if s.future is not None]
-        done, not_done = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
-        if done and not_done:
-            # A short wait for the other side: its result then rides on this answer instead of waiting a whole
-            # browser round trip (~50 ms) for the next frame. 15 ms took face mesh's p50 delay from ~240 to
-            # ~185 ms beside BlazeFace; a side slower than that is simply shown on a later answer.
-            wait(not_done, timeout=grace_s)
-        return self._collect(loading)
+                tracker = side.ensure_tracker(self.task, model_id)
+                try:
+                    spec = self.offer.spec(model_id)
+                except ZooError as exc:  # a model this session may not run: that side's sentence
+                    done: Future = Future()
+                    done.set_result(self._record(key, SideOutput(None, None, user_message(exc), seq=self.seq,
+                                                                 model=model_id), locked=True))
+                    started[key] = done
+                    continue
+                side.busy = True
+                self.loading[key] = not MODELS.is_loaded(model_id)
+                note = self._load_reporter(key) if self.loading[key] else None
+                started[key] = EXECUTOR.submit(self._run, key, spec, frame, self.controls.get(key, {}), tracker,
+                                               mirror, self.seq, note, render)
+        return started
+
+    def _run(self, key: str, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
+             tracker: StreamTracker | None, mirror: bool, seq: int, note, render: str) -> SideOutput:
+        out = None
+        try:
+            out = run_side(self.task, spec, frame, controls, tracker, mirror, seq, note,
+                           partial(self.tracking.runner_for, key, spec), render=render)
+        finally:
+            if out is None:  # run_side turns errors into sentences; this is only for the unforeseen
+                out = SideOutput(None, None, "something went wrong; the next frame tries again", seq=seq, model=spec.id)
+            self._record(key, out)
+        return out
 
     def _load_reporter(self, key: str) -> Callable[[float, str], None]:
         def report(fraction: float, text: str) -> None:
@@ -324,30 +331,24 @@ class StreamSession:
 
         return report
 
-    def _collect(self, loading: Mapping[str, bool]) -> Update:
-        now = time.monotonic()
-        fresh: dict[str, SideOutput | None] = {}
-        with self.lock:
-            for key, side in self.sides.items():
-                side.harvest()
-                fresh[key], side.ready = side.ready, None
-                if fresh[key] is not None:
-                    side.last = fresh[key]
-                    if fresh[key].error is None:
-                        side.meter.tick(now)
-                        side.recent.append(fresh[key])
-            # Agreement compares the two models on the same frame: the newest frame both have done.
-            if fresh["a"] or fresh["b"]:
-                sa, sb = self.sides["a"], self.sides["b"]
-                for out in sorted(sa.recent, key=lambda o: -o.seq):
-                    other = sb.output_for(out.seq)
-                    if other is not None:
-                        if self.agreement is None or self.agreement.get("frame") != out.seq:
-                            self.agreement = agreement_json(self.task, out.prediction, other.prediction)
-                            self.agreement["frame"] = out.seq
-                        break
-            self.loading = {k: loading[k] and fresh[k] is None for k in ("a", "b")}
-            return Update(fresh["a"], fresh["b"], self.sides["a"].meter.rate(now), self.sides["b"].meter.rate(now))
+    def _record(self, key: str, out: SideOutput, locked: bool = False) -> SideOutput:
+        """A side has finished a frame: it is free again, its rate ticks, and when the other side has done
+        the same frame the pair's agreement rides on this output."""
+        if not locked:
+            with self.lock:
+                return self._record(key, out, locked=True)
+        side = self.sides[key]
+        side.busy, side.last, self.loading[key] = False, out, False
+        if out.error is None:
+            side.meter.tick()
+            side.recent.append(out)
+            other = self.sides["b" if key == "a" else "a"].output_for(out.seq)
+            if other is not None and other.prediction is not None:
+                pair = (out, other) if key == "a" else (other, out)
+                self.agreement = agreement_json(self.task, pair[0].prediction, pair[1].prediction)
+                self.agreement["frame"] = out.seq
+                out.agreement = self.agreement
+        return out
 
 
 def agreement_json(task: TaskDef, a: Prediction, b: Prediction) -> dict[str, Any]:

@@ -34,7 +34,16 @@ def check_score(score: float, what: str = "score") -> float:
     return s
 
 
+class Points(tuple):
+    """Points already checked by :func:`check_points` (a tuple of equal-length tuples of finite floats):
+    passed on unchanged when a result is copied (tracked, mirrored), instead of being checked again."""
+
+    dims: int = 0
+
+
 def check_points(points: Sequence[Sequence[float]], dims: int, what: str) -> tuple[tuple[float, ...], ...]:
+    if isinstance(points, Points) and points.dims == dims:
+        return points
     if len(points) == 0:
         return ()
     # One array check instead of a Python loop: a face mesh has 478 points and is re-checked whenever its
@@ -46,7 +55,13 @@ def check_points(points: Sequence[Sequence[float]], dims: int, what: str) -> tup
     if arr is None or arr.ndim != 2 or arr.shape[1] != dims or not np.isfinite(arr).all():
         bad = next((p for p in points if len(p) != dims or not all(math.isfinite(float(v)) for v in p)), points)
         raise ValueError(f"{what}: each point needs {dims} finite numbers, got {bad}")
-    return tuple(map(tuple, arr.tolist()))
+    return _points(arr)
+
+
+def _points(arr: np.ndarray) -> Points:
+    out = Points(map(tuple, arr.tolist()))
+    out.dims = arr.shape[1]
+    return out
 
 
 def box_of(points: np.ndarray, width: int, height: int) -> Box:
@@ -65,6 +80,10 @@ def flip_box(box: Sequence[float], width: int) -> Box:
 
 
 def flip_points(points: Sequence[Sequence[float]], width: int) -> tuple[tuple[float, ...], ...]:
+    if isinstance(points, Points) and len(points):  # still finite: mirrored as one array
+        arr = np.array(points, dtype=np.float64)
+        arr[:, 0] = width - arr[:, 0]
+        return _points(arr)
     return tuple((width - p[0], *p[1:]) for p in points)
 
 
@@ -74,6 +93,11 @@ def _r(v: float) -> float:
 
 def rounded(values: Sequence[float]) -> list[float]:
     return [_r(v) for v in values]
+
+
+def rounded_rows(rows: Sequence[Sequence[float]]) -> list[list[float]]:
+    """:func:`rounded` for many points at once (a face mesh's 478)."""
+    return [rounded(p) for p in rows] if len(rows) < 32 else np.round(np.asarray(rows, np.float64), 2).tolist()
 
 
 I = TypeVar("I")
@@ -174,7 +198,9 @@ class TaskDef:
     title: str
     result_type: type
     pipelines: Mapping[str, Pipeline]
-    annotate: Callable[..., np.ndarray]
+    # draw(canvas, result, **options): the task's drawing, onto pixels or into the live view's overlay
+    # (tasks.draw.Canvas / tasks.draw.Overlay)
+    draw: Callable[..., None]
     agreement: Callable[[Any, Any], dict[str, Any]]
     default_pair: tuple[str, str]  # the models its tab starts with (when they run offline)
     trackable: bool = False
@@ -183,6 +209,22 @@ class TaskDef:
     # bring your own: what a Hub model must be for this task, and the rule that makes its entry
     hub_hint: str = "none yet"
     hub_model: Callable[[HubCard], ModelSpec] | None = None
+
+    def annotate(self, rgb: np.ndarray, result: Any, **options: Any) -> np.ndarray:
+        """The result drawn on a copy of the frame."""
+        from tasks.draw import Canvas
+
+        canvas = Canvas(rgb)
+        self.draw(canvas, result, **options)
+        return canvas.rgb()
+
+    def overlay(self, shape: tuple[int, ...], result: Any, **options: Any) -> list[dict[str, Any]]:
+        """The same drawing as commands for the browser's live view, over a frame of ``shape``."""
+        from tasks.draw import Overlay
+
+        canvas = Overlay(shape)
+        self.draw(canvas, result, **options)
+        return canvas.ops
 
     def accept_hub(self, card: HubCard) -> ModelSpec:
         """The entry for a Hub model in this task, or RefusedModelError saying what the task needs."""

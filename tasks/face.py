@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, flip_box, flip_points, letterbox, nms, register_task, rounded, sigmoid)
+                        check_score, flip_box, flip_points, letterbox, nms, register_task, rounded, rounded_rows,
+                        sigmoid)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.byo import HubCard
 from zoo.images import fit_within
@@ -56,7 +57,7 @@ class Face:
             "track_id": self.track_id,
         }
         if self.landmarks:
-            out["landmarks"] = [rounded(p) for p in self.landmarks]
+            out["landmarks"] = rounded_rows(self.landmarks)
         return out
 
 
@@ -93,7 +94,7 @@ def from_mediapipe_mesh(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> FaceR
         pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark], dtype=np.float32)
         kps = tuple(tuple(pts[list(idx), :2].mean(axis=0)) for idx in MESH_KEYPOINTS) if len(pts) >= 478 else ()
         # The legacy face mesh reports no per-face score: a returned mesh passed its detector's threshold.
-        faces.append(Face(box=box_of(pts, w, h), score=1.0, keypoints=kps, landmarks=tuple(map(tuple, pts)),
+        faces.append(Face(box=box_of(pts, w, h), score=1.0, keypoints=kps, landmarks=pts,
                           keypoint_names=KEYPOINT_NAMES if kps else ()))
     return FaceResult(tuple(faces))
 
@@ -228,8 +229,7 @@ def _mesh_edges() -> np.ndarray:
     return np.array(sorted(FACEMESH_CONTOURS | FACEMESH_IRISES), dtype=np.int64)
 
 
-def annotate(rgb: np.ndarray, result: FaceResult, **_: Any) -> np.ndarray:
-    canvas = Canvas(rgb)
+def draw(canvas: Canvas, result: FaceResult, **_: Any) -> None:
     for face in result.faces:
         if face.landmarks:
             canvas.mesh(np.array(face.landmarks), _mesh_edges())
@@ -238,7 +238,6 @@ def annotate(rgb: np.ndarray, result: FaceResult, **_: Any) -> np.ndarray:
     kps = [f.keypoints for f in result.faces if f.keypoints]
     if kps:
         canvas.keypoints(np.array(kps))
-    return canvas.rgb()
 
 
 def agreement(a: FaceResult, b: FaceResult) -> dict[str, Any]:
@@ -250,7 +249,7 @@ TASK = register_task(TaskDef(
     title="Face detection",
     result_type=FaceResult,
     pipelines=PIPELINES,
-    annotate=annotate,
+    draw=draw,
     agreement=agreement,
     default_pair=("face/blazeface-short", "face/facemesh"),
     trackable=True,

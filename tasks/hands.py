@@ -129,12 +129,10 @@ def hand_label(hand: Hand) -> str:
     return instance_label("hand", hand.gesture.score if hand.gesture else hand.score, hand.track_id, extra)
 
 
-def annotate(rgb: np.ndarray, result: HandsResult, **_: Any) -> np.ndarray:
-    canvas = Canvas(rgb)
+def draw(canvas: Canvas, result: HandsResult, **_: Any) -> None:
     if len(result):
         canvas.keypoints(np.array([np.array(h.keypoints)[:, :2] for h in result.hands]), edges=EDGES)
     canvas.boxes(result.boxes, [hand_label(h) for h in result.hands], color_ids([h.track_id for h in result.hands]))
-    return canvas.rgb()
 
 
 def agreement(a: HandsResult, b: HandsResult) -> dict[str, Any]:
@@ -149,7 +147,7 @@ TASK = register_task(TaskDef(
     title="Hand detection",
     result_type=HandsResult,
     pipelines=PIPELINES,
-    annotate=annotate,
+    draw=draw,
     agreement=agreement,
     default_pair=("hands/mediapipe-lite", "hands/mediapipe-full"),
     trackable=True,

@@ -330,8 +330,7 @@ PIPELINES = {
 }
 
 
-def annotate(rgb: np.ndarray, result: PoseResult, **_: Any) -> np.ndarray:
-    canvas = Canvas(rgb)
+def draw(canvas: Canvas, result: PoseResult, **_: Any) -> None:
     for person in result.people:
         names = [k.name for k in person.keypoints]
         index = {n: i for i, n in enumerate(names)}
@@ -341,7 +340,6 @@ def annotate(rgb: np.ndarray, result: PoseResult, **_: Any) -> np.ndarray:
         canvas.keypoints(xy[None], visible[None], edges=edges)
     canvas.boxes(result.boxes, [instance_label("person", p.score, p.track_id) for p in result.people],
                  color_ids([p.track_id for p in result.people]))
-    return canvas.rgb()
 
 
 def keypoint_distance(a: Person, b: Person) -> tuple[float, int]:
@@ -406,7 +404,7 @@ TASK = register_task(TaskDef(
     title="Pose estimation",
     result_type=PoseResult,
     pipelines=PIPELINES,
-    annotate=annotate,
+    draw=draw,
     agreement=agreement,
     default_pair=("pose/blazepose-full", "pose/blazepose-multi-full"),  # one tracked person vs everyone
     trackable=False,

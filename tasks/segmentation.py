@@ -169,20 +169,11 @@ def colorize(result: SegmentationResult) -> np.ndarray:
     return lut[result.label_map]
 
 
-def annotate(rgb: np.ndarray, result: SegmentationResult, opacity: float = 0.5, **_: Any) -> np.ndarray:
-    if result.shape != rgb.shape[:2]:
-        raise ValueError("the label map does not match the image")
-    mask = result.foreground_mask()
-    out = rgb.copy()
-    if mask.any():
-        colors = colorize(result)
-        blend = (rgb[mask].astype(np.float32) * (1 - opacity) + colors[mask].astype(np.float32) * opacity)
-        out[mask] = blend.astype(np.uint8)
-    canvas = Canvas(out)
+def draw(canvas: Canvas, result: SegmentationResult, opacity: float = 0.5, **_: Any) -> None:
+    canvas.mask(colorize(result), result.foreground_mask(), opacity)
     present = sorted(result.coverage.items(), key=lambda kv: -kv[1])[:8]
     canvas.legend([(f"{lab} {frac:.0%}", color_of(result.labels.index(lab), lab)) for lab, frac in present
                    if lab != "background" and frac > 0])
-    return canvas.rgb()
 
 
 def agreement(a: SegmentationResult, b: SegmentationResult) -> dict[str, Any]:
@@ -228,7 +219,7 @@ TASK = register_task(TaskDef(
     title="Semantic segmentation",
     result_type=SegmentationResult,
     pipelines=PIPELINES,
-    annotate=annotate,
+    draw=draw,
     agreement=agreement,
     default_pair=("segmentation/selfie-general", "segmentation/selfie-landscape"),
     trackable=False,

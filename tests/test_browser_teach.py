@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.browser import browser_page, chromium_available, open_tab, start_stream, wait_for
+from bench.browser import browser_page, chromium_available, live_counts, open_tab, start_live, wait_for
 from bench.fakecam import write_y4m
 from tests.conftest import ARTIFACTS, MEDIA
 
@@ -58,8 +58,8 @@ def test_teach_two_gestures_then_see_my_label_on_the_stream(app_url, cam_and_upl
             page.locator(".toast-body").all_inner_texts())
 
         # samples of "raised": a burst from the live (fake) webcam
-        start_stream(page, "gesture")
-        assert wait_for(lambda: page.locator("#gesture-out-a img").count() > 0, 60), "the stream did not start"
+        start_live(page, "gesture")
+        assert wait_for(lambda: live_counts(page, "gesture")["a"] > 0, 60), "the live view did not start"
         page.locator("#teach-burst").click()
         assert wait_for(lambda: re.search(r"raised\s*:\s*10", page.locator("#teach-counts").inner_text()), 60), \
             (page.locator("#teach-counts").inner_text(), page.locator(".toast-body").all_inner_texts())
@@ -80,13 +80,11 @@ def test_teach_two_gestures_then_see_my_label_on_the_stream(app_url, cam_and_upl
         assert report, page.locator("#teach-report").inner_text()
         assert "mine:" in page.locator("#gesture-model-a input").input_value()  # its own id, never a path
 
-        def labels_of_a():
-            try:
-                text = page.locator("#gesture-results").inner_text()
-            except Exception:  # noqa: BLE001
-                return None
-            return "raised" in text and '"a"' in text and text
+        def labels_of_a():  # the live view's newest result for A names the taught gesture
+            latest = page.evaluate("() => window.__playgroundLive.gesture.stats.latest.a")
+            text = str(latest or "")
+            return latest and latest.get("model", "").startswith("mine:") and "raised" in text and text
 
         seen = wait_for(labels_of_a, 60)
         page.screenshot(path=str(ARTIFACTS / "browser-gesture-teach.png"), full_page=True)
-        assert seen, page.locator("#gesture-results").inner_text()[:500]
+        assert seen, str(page.evaluate("() => window.__playgroundLive.gesture.stats.latest.a"))[:500]

@@ -33,7 +33,7 @@ TOY = TaskDef(
     name="toy", title="Toy brightness", result_type=Brightness,
     pipelines={"mean": Pipeline(lambda rgb, spec: (rgb.mean(axis=2) / 255.0, None),
                                 lambda raw, meta, spec: Brightness(raw * spec.options["gain"]), options=("gain",))},
-    annotate=lambda rgb, result, **_: rgb, agreement=lambda a, b: {"score": 1.0 - abs(a.value - b.value),
+    draw=lambda canvas, result, **_: None, agreement=lambda a, b: {"score": 1.0 - abs(a.value - b.value),
                                                                    "summary": "brightness"},
     default_pair=("toy/plain", "toy/double"), description="How bright the frame is.")
 SPECS = [ModelSpec(id=f"toy/{name}", task="toy", name=f"{name} brightness", runtime="toy_mean", pipeline="mean",

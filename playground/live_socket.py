@@ -1,0 +1,253 @@
+"""The live view's own socket: camera frames in, each side's results out, on the app's own server and port.
+
+The page's live view (``playground/static/live.js`` and its Worker) opens one WebSocket per live session at
+``<app root>/live/ws?ticket=...``; the ticket comes from the tab's Start event (:func:`open_live`), which ties
+the socket to that browser session's :class:`~playground.live.StreamSession`, so the pickers, sliders,
+bring-your-own and trained models of the page apply to the next frame. It is served by an ASGI middleware
+(:class:`LiveSocket`) in front of Gradio, so it shares Gradio's host, port and path prefix (a Space's proxy,
+``--share``) and needs no second server.
+
+Page -> server
+    binary: an 8-byte header (uint32 little-endian sequence number, uint8 flags: bit 0 = the page shows the
+    camera mirrored, 3 bytes reserved) followed by one JPEG frame.
+    text: ``{"type": "ping", "t": <number>}``, answered ``{"type": "pong", "t": <same>}``.
+Server -> page (text, JSON)
+    ``ready`` (the limits), ``taken`` (which sides started a frame), ``result`` per side (the API's result
+    JSON: model, latency_ms, result; plus seq, the overlay's drawing and, when both sides did the frame, the
+    agreement; or the side's ``error`` sentence), ``status`` (a model loading), ``dropped`` (a frame refused:
+    too big, too fast, unreadable), ``error`` (a malformed message; the session goes on) and ``closed``.
+
+Latest frame wins at both ends: the page sends a frame only while a side is free, and a side still busy with
+an older frame skips a new one (:meth:`StreamSession.take`); nothing queues.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import struct
+import threading
+import time
+import weakref
+from typing import Any
+
+import orjson
+
+from playground.live import StreamSession, user_message
+from zoo.settings import env_int
+
+log = logging.getLogger(__name__)
+
+PATH = "/live/ws"
+HEADER = struct.Struct("<IB3x")  # seq, flags
+MIRRORED = 1
+STATUS_EVERY_S = 0.5  # how often a side whose model is loading says how it goes
+
+
+def max_live_sessions() -> int:
+    """Live sockets open at once across the server; past it a new one is told the playground is busy."""
+    return env_int("PLAYGROUND_MAX_LIVE", 8)
+
+
+def max_frame_kb() -> int:
+    return env_int("PLAYGROUND_LIVE_MAX_FRAME_KB", 1024)
+
+
+def max_fps() -> int:
+    """Frames a second one live session may send; more are answered ``dropped`` without being decoded."""
+    return env_int("PLAYGROUND_LIVE_MAX_FPS", 30)
+
+
+def idle_s() -> int:
+    """A live socket with no frame for this long is closed (the page reopens it on Start)."""
+    return env_int("PLAYGROUND_LIVE_IDLE_S", 60)
+
+
+class Tickets:
+    """Which live socket belongs to which browser session: a ticket per session, issued by the tab's Start
+    event and valid while that session lives. Holds the sessions weakly: Gradio owns them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: "weakref.WeakValueDictionary[str, StreamSession]" = weakref.WeakValueDictionary()
+        self.open = 0  # sockets open now
+
+    def issue(self, session: StreamSession) -> str:
+        with self._lock:
+            ticket = getattr(session, "live_ticket", None)
+            if ticket is None or self._sessions.get(ticket) is not session:
+                ticket = secrets.token_urlsafe(24)
+                session.live_ticket = ticket
+                self._sessions[ticket] = session
+            return ticket
+
+    def session(self, ticket: str | None) -> StreamSession | None:
+        with self._lock:
+            session = self._sessions.get(ticket or "")
+        return None if session is None or session.closed else session
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self.open >= max_live_sessions():
+                return False
+            self.open += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.open -= 1
+
+
+TICKETS = Tickets()
+
+
+def open_live(session: StreamSession) -> str:
+    """The Start event's handler: the ticket the page's live view opens its socket with."""
+    return TICKETS.issue(session)
+
+
+class RateLimit:
+    """A token bucket: ``rate`` frames a second, bursts of up to one second's worth."""
+
+    def __init__(self, rate: float):
+        self.rate, self.tokens, self.at = float(rate), float(rate), time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class LiveSocket:
+    """ASGI middleware: WebSocket connections to ``.../live/ws`` are live sessions; everything else goes
+    on to Gradio."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "websocket" and scope.get("path", "").rstrip("/").endswith(PATH):
+            from starlette.websockets import WebSocket
+
+            return await Connection(WebSocket(scope, receive, send)).serve()
+        return await self.app(scope, receive, send)
+
+
+class Connection:
+    """One live socket: frames in, results out, until the page closes it, it idles, or its session ends."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.send_lock = asyncio.Lock()
+        self.tasks: set[asyncio.Task] = set()
+        self.open = True
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if not self.open:
+            return
+        data = orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        async with self.send_lock:
+            try:
+                await self.ws.send_text(data)
+            except Exception:  # noqa: BLE001 - the page has gone; the receive loop ends the connection
+                self.open = False
+
+    async def close(self, sentence: str, code: int = 1000) -> None:
+        await self.send({"type": "closed", "message": sentence})
+        self.open = False
+        try:
+            await self.ws.close(code)
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+
+    async def serve(self) -> None:
+        ws = self.ws
+        session = TICKETS.session(ws.query_params.get("ticket"))
+        await ws.accept()
+        if session is None:
+            return await self.close("this live view has expired: reload the page and press Start again", 4401)
+        if not TICKETS.claim():
+            return await self.close("the playground is busy: every live slot is taken; try again in a minute", 4429)
+        session.frame_at = time.monotonic()  # the idle clock starts now
+        generation = getattr(session, "live_generation", 0) + 1
+        session.live_generation = generation  # a newer socket for the same session replaces this one
+        limit = RateLimit(max_fps())
+        await self.send({"type": "ready", "task": session.task.name, "max_fps": max_fps(),
+                         "max_frame_kb": max_frame_kb(), "idle_s": idle_s()})
+        try:
+            while self.open:
+                try:
+                    message = await asyncio.wait_for(ws.receive(), timeout=1.0)
+                except asyncio.TimeoutError:
+                    message = None
+                if session.closed or session.live_generation != generation:
+                    return await self.close("this live view was closed (the page was reloaded or opened again)")
+                if message is None:
+                    if time.monotonic() - session.frame_at > idle_s():
+                        return await self.close(f"closed after {idle_s()} s without frames; press Start again")
+                    continue
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("bytes") is not None:
+                    await self.on_frame(session, message["bytes"], limit)
+                else:
+                    await self.on_text(message.get("text") or "")
+        finally:
+            self.open = False
+            TICKETS.release()
+            for task in list(self.tasks):
+                task.cancel()
+            if getattr(session, "live_generation", 0) == generation:
+                session.tracking.close()  # the stream has ended; its video-mode runners go
+
+    async def on_text(self, text: str) -> None:
+        try:
+            message = orjson.loads(text[:4096])
+            kind = message.get("type") if isinstance(message, dict) else None
+        except orjson.JSONDecodeError:
+            kind = None
+        if kind == "ping":
+            t = message.get("t")
+            return await self.send({"type": "pong", "t": t if isinstance(t, (int, float)) else None})
+        await self.send({"type": "error", "message": "unknown message: the live socket takes frames "
+                                                     "(binary: an 8-byte header, then a JPEG) and pings"})
+
+    async def on_frame(self, session: StreamSession, data: bytes, limit: RateLimit) -> None:
+        if len(data) < HEADER.size + 4:
+            return await self.send({"type": "error", "message": "a frame is an 8-byte header followed by a JPEG"})
+        seq, flags = HEADER.unpack_from(data)
+        if len(data) > max_frame_kb() * 1024:
+            return await self.send({"type": "dropped", "seq": seq, "message":
+                                    f"the frame is larger than {max_frame_kb()} kB; pick a smaller size or quality"})
+        if not limit.allow():
+            session.frame_at = time.monotonic()
+            return await self.send({"type": "dropped", "seq": seq,
+                                    "message": f"more than {max_fps()} frames a second; extra frames are skipped"})
+        try:
+            started = await asyncio.to_thread(session.take, bytes(data[HEADER.size:]), seq=seq,
+                                              mirror=bool(flags & MIRRORED))
+        except Exception as exc:  # noqa: BLE001 - an unreadable frame is that frame's sentence
+            return await self.send({"type": "dropped", "seq": seq, "message": user_message(exc)})
+        await self.send({"type": "taken", "seq": seq, "sides": sorted(started)})
+        for key, future in started.items():
+            task = asyncio.create_task(self.deliver(session, key, future))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def deliver(self, session: StreamSession, key: str, future) -> None:
+        """Send one side's result when it is ready; while its model loads, say how that goes."""
+        waiting = asyncio.wrap_future(future)
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=STATUS_EVERY_S)
+            if done:
+                break
+            if session.loading.get(key):
+                note = session.load_note.get(key) or ""
+                await self.send({"type": "status", "side": key,
+                                 "message": f"loading {session.models.get(key, '')} (first use)… {note}".strip()})
+        out = waiting.result()
+        await self.send(out.message(key))

@@ -1,0 +1,359 @@
+// The live view: the camera shown by the browser itself in three panes (camera, A, B), each model's latest
+// results drawn over its pane on a canvas, and readouts measured here in the page.
+//
+// The picture never waits for a model: the <video> elements play the camera at its own rate, and each
+// side's canvas is redrawn when that side's result arrives. Frames are grabbed as ImageBitmaps and handed
+// to a Worker (live_worker.js) that JPEG-encodes them and owns the socket, so the main thread only grabs,
+// draws and updates a few numbers. Latest frame wins: a frame is sent only while a side is free, and at
+// most one frame per side is in flight.
+//
+// The drawing commands come from the server (tasks/draw.py, Overlay) with their colours and sizes, so the
+// overlays look like the pictures the server draws for still images and videos.
+//
+// Used from Python (playground/ui.py) as the js_on_load of a gr.HTML: `element` is that component's root,
+// and LIVE_OPTIONS is set just before this file's text. Tests and the benchmark read
+// window.__playgroundLive[task] (its `stats`).
+"use strict";
+
+function createLiveView(root, options) {
+  const task = options.task;
+  const MAX_LOG = 20000;  // entries kept per statistic (a benchmark minute is ~1500)
+  const LOST_MS = 5000;   // a side with no answer for this long is taken as free again
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  };
+
+  // ----- the panes -----
+  const view = el("div", "live-view");
+  const bar = el("div", "live-bar");
+  const mirrorBox = el("input");
+  mirrorBox.type = "checkbox";
+  mirrorBox.checked = true;
+  const mirrorLabel = el("label", "live-mirror");
+  mirrorLabel.append(mirrorBox, " mirror");
+  const sizeSel = el("select", "live-size");
+  for (const s of ["640x480", "320x240", "960x720", "1280x720"]) sizeSel.append(new Option(s, s));
+  const qualitySel = el("select", "live-quality");
+  for (const q of ["0.8", "0.6", "0.9"]) qualitySel.append(new Option(`JPEG ${q}`, q));
+  const status = el("span", "live-status", "Press Start to use your camera.");
+  bar.append(mirrorLabel, " frames sent at ", sizeSel, qualitySel, status);
+
+  const panes = {};
+  const row = el("div", "live-panes");
+  for (const key of ["camera", "a", "b"]) {
+    const pane = el("div", `live-pane live-pane-${key}`);
+    const box = el("div", "live-box");
+    const video = el("video");
+    video.muted = true;
+    video.playsInline = true;
+    video.autoplay = true;
+    box.append(video);
+    let canvas = null;
+    if (key !== "camera") {
+      canvas = el("canvas", "live-overlay");
+      box.append(canvas);
+    }
+    const readout = el("div", `live-readout live-readout-${key}`, key === "camera" ? "camera" : key.toUpperCase());
+    pane.append(box, readout);
+    row.append(pane);
+    panes[key] = {key, video, canvas, ctx: canvas ? canvas.getContext("2d") : null, readout, box,
+                  latest: null, status: "", dirty: false, inflight: null};
+  }
+  const agreementLine = el("div", "live-agreement", "Agreement of A and B: —");
+  view.append(bar, row, agreementLine);
+  root.append(view);
+
+  // ----- state and statistics -----
+  let stream = null;
+  let worker = null;
+  let socketOpen = false;
+  let encoding = false;
+  let seq = 0;
+  let lastSent = 0;
+  let pending = null;  // when the newest camera frame came, while it has not been sent
+  let maxFps = 30;
+  let agreement = null;
+  let rafPending = false;
+  let closedNote = "";
+  const captured = new Map();  // seq -> performance.now() when the camera frame was grabbed
+  const stats = {
+    camera: [],                  // times of new camera frames
+    sent: [],                    // [time, bytes]
+    a: {draws: [], latency: []}, // draws: [time, capture-to-overlay ms, seq]
+    b: {draws: [], latency: []},
+    dropped: 0, errors: [],
+    latest: {a: null, b: null},  // each side's newest answer, as the server sent it
+  };
+  window.__playgroundLive = window.__playgroundLive || {};
+  window.__playgroundLive[task] = {stats, view: api()};
+  const push = (list, item) => { list.push(item); if (list.length > MAX_LOG) list.splice(0, list.length - MAX_LOG); };
+
+  // ----- camera -----
+  async function start(ticket) {
+    stop("");
+    const [w, h] = sizeSel.value.split("x").map(Number);
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: w}, height: {ideal: h}}, audio: false});
+    } catch (err) {
+      status.textContent = `The camera could not be opened (${err.name}): allow it in the browser and press Start again.`;
+      return;
+    }
+    for (const p of Object.values(panes)) {
+      p.video.srcObject = stream;
+      p.video.play().catch(() => {});
+    }
+    applyMirror();
+    worker = new Worker(URL.createObjectURL(new Blob([options.workerSource], {type: "text/javascript"})));
+    worker.onmessage = onWorker;
+    const root = (window.gradio_config && window.gradio_config.root) || window.location.href;
+    const url = new URL("live/ws", root.endsWith("/") ? root : root + "/");
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("ticket", ticket);
+    worker.postMessage({type: "open", url: url.href});
+    status.textContent = "connecting…";
+    const preview = panes.camera.video;
+    const onFrame = (now) => {
+      if (!stream) return;
+      push(stats.camera, now);
+      pending = now;  // a new camera frame, not sent yet
+      maybeSend();
+      preview.requestVideoFrameCallback(onFrame);
+    };
+    preview.requestVideoFrameCallback(onFrame);
+  }
+
+  function stop(note) {
+    if (worker) { worker.postMessage({type: "close"}); worker.terminate(); worker = null; }
+    if (stream) { for (const t of stream.getTracks()) t.stop(); stream = null; }
+    socketOpen = false;
+    encoding = false;
+    for (const p of Object.values(panes)) {
+      p.video.srcObject = null;
+      p.inflight = null;
+      if (p.ctx) p.ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
+    }
+    if (note !== undefined) status.textContent = note || "stopped";
+  }
+
+  function applyMirror() {
+    for (const p of Object.values(panes)) p.video.classList.toggle("live-mirrored", mirrorBox.checked);
+  }
+  mirrorBox.addEventListener("change", applyMirror);
+
+  // Latest frame wins: the newest camera frame is grabbed when a side is free and the previous frame has
+  // been handed to the socket; called on each new camera frame and whenever a side or the encoder frees up
+  // (so a side that finishes between two camera frames takes the one on screen instead of waiting).
+  function maybeSend() {
+    const now = performance.now();
+    if (pending === null || !socketOpen || encoding || now - lastSent < 0.8 * 1000 / maxFps) return;
+    const free = ["a", "b"].filter((k) => !panes[k].inflight || now - panes[k].inflight.t > LOST_MS);
+    if (!free.length) return;
+    const video = panes.camera.video;
+    if (!video.videoWidth) return;
+    const [w, h] = sizeSel.value.split("x").map(Number);
+    const scale = Math.min(1, w / video.videoWidth, h / video.videoHeight);
+    const t = pending;
+    pending = null;
+    seq += 1;
+    const s = seq;
+    encoding = true;
+    lastSent = now;
+    for (const k of free) panes[k].inflight = {seq: s, t: now};
+    captured.set(s, t);
+    if (captured.size > 256) captured.delete(captured.keys().next().value);
+    createImageBitmap(video, {resizeWidth: Math.round(video.videoWidth * scale),
+                              resizeHeight: Math.round(video.videoHeight * scale), resizeQuality: "low"})
+      .then((bitmap) => worker.postMessage({type: "frame", bitmap, seq: s, mirror: mirrorBox.checked,
+                                            quality: Number(qualitySel.value)}, [bitmap]))
+      .catch(() => { encoding = false; free.forEach(release(s)); });
+  }
+
+  const release = (s) => (k) => { if (panes[k].inflight && panes[k].inflight.seq <= s) panes[k].inflight = null; };
+
+  // ----- messages from the worker and the server -----
+  function onWorker(event) {
+    const m = event.data;
+    if (m.type === "sent") {
+      encoding = false;
+      if (m.bytes) push(stats.sent, [performance.now(), m.bytes]);
+      maybeSend();
+    } else if (m.type === "socket") {
+      socketOpen = m.state === "open";
+      if (m.state === "open") status.textContent = "live";
+      else if (m.state !== "open" && stream) {
+        status.textContent = closedNote || "the connection closed; press Start again";
+        stop(undefined);
+      }
+    } else if (m.type === "msg") {
+      onServer(m.data);
+    }
+  }
+
+  function onServer(m) {
+    if (m.type === "ready") {
+      maxFps = m.max_fps || maxFps;
+    } else if (m.type === "taken") {
+      for (const k of ["a", "b"]) if (!m.sides.includes(k)) release(m.seq)(k);
+      maybeSend();
+    } else if (m.type === "dropped") {
+      stats.dropped += 1;
+      ["a", "b"].forEach(release(m.seq));
+      status.textContent = m.message;
+      maybeSend();
+    } else if (m.type === "result") {
+      const p = panes[m.side];
+      stats.latest[m.side] = m;
+      release(m.seq)(m.side);
+      p.latest = m;
+      p.status = "";
+      p.dirty = true;
+      if (m.agreement) agreement = m.agreement;
+      if (!rafPending) { rafPending = true; requestAnimationFrame(drawDirty); }
+      maybeSend();
+    } else if (m.type === "status") {
+      panes[m.side].status = m.message;
+    } else if (m.type === "error") {
+      push(stats.errors, m.message);
+      status.textContent = m.message;
+    } else if (m.type === "closed") {
+      closedNote = m.message;
+    }
+  }
+
+  // ----- drawing -----
+  function drawDirty() {
+    rafPending = false;
+    const now = performance.now();
+    for (const key of ["a", "b"]) {
+      const p = panes[key];
+      if (!p.dirty) continue;
+      p.dirty = false;
+      draw(p, p.latest);
+      const t0 = captured.get(p.latest.seq);
+      if (t0 !== undefined) push(stats[key].draws, [now, now - t0, p.latest.seq]);
+      if (p.latest.latency_ms !== undefined) push(stats[key].latency, p.latest.latency_ms);
+    }
+  }
+
+  function draw(p, m) {
+    const {canvas, ctx} = p;
+    const w = (m.image && m.image.width) || canvas.width, h = (m.image && m.image.height) || canvas.height;
+    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    ctx.clearRect(0, 0, w, h);
+    for (const op of m.draw || []) (OPS[op.op] || (() => {}))(ctx, op);
+  }
+
+  const OPS = {
+    boxes(ctx, op) {
+      ctx.lineWidth = op.thickness;
+      ctx.font = `${op.font_px}px sans-serif`;
+      ctx.textBaseline = "top";
+      op.xyxy.forEach(([x1, y1, x2, y2], i) => {
+        ctx.strokeStyle = op.colors[i];
+        ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+        const label = op.labels[i];
+        if (!label) return;
+        const tw = ctx.measureText(label).width, th = op.font_px, pad = op.padding;
+        const top = Math.max(0, y1 - th - 2 * pad);  // above the box's top-left corner, like supervision
+        ctx.fillStyle = op.colors[i];
+        ctx.fillRect(x1, top, tw + 2 * pad, th + 2 * pad);
+        ctx.fillStyle = op.text_color;
+        ctx.fillText(label, x1 + pad, top + pad);
+      });
+    },
+    points(ctx, op) {
+      ctx.lineWidth = op.thickness;
+      ctx.strokeStyle = op.edge_color;
+      ctx.fillStyle = op.color;
+      op.xy.forEach((pts, n) => {
+        const vis = op.visible[n];
+        const shown = (i) => vis[i] && (pts[i][0] || pts[i][1]);
+        ctx.beginPath();
+        for (const [a, b] of op.edges) {
+          if (!shown(a) || !shown(b)) continue;
+          ctx.moveTo(pts[a][0], pts[a][1]);
+          ctx.lineTo(pts[b][0], pts[b][1]);
+        }
+        ctx.stroke();
+        ctx.beginPath();
+        pts.forEach(([x, y], i) => {
+          if (!shown(i)) return;
+          ctx.moveTo(x + op.radius, y);
+          ctx.arc(x, y, op.radius, 0, 2 * Math.PI);
+        });
+        ctx.fill();
+      });
+    },
+    mesh(ctx, op) {
+      ctx.lineWidth = op.thickness;
+      ctx.strokeStyle = op.color;
+      ctx.beginPath();
+      for (const [a, b] of op.edges) {
+        ctx.moveTo(op.xy[a][0], op.xy[a][1]);
+        ctx.lineTo(op.xy[b][0], op.xy[b][1]);
+      }
+      ctx.stroke();
+    },
+    mask(ctx, op) {
+      if (!op.bitmap) return;
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(op.bitmap, 0, 0, ctx.canvas.width, ctx.canvas.height);
+    },
+    legend(ctx, op) {
+      ctx.font = `${op.font_px}px sans-serif`;
+      ctx.textBaseline = "middle";
+      const width = Math.max(...op.items.map(([t]) => ctx.measureText(t).width)) + op.line * 1.5;
+      ctx.fillStyle = "rgba(0, 0, 0, 0.6)";
+      ctx.fillRect(0, 0, width, op.line * op.items.length + 8);
+      op.items.forEach(([text, color], i) => {
+        const y = 6 + i * op.line;
+        ctx.fillStyle = color;
+        ctx.fillRect(6, y, op.line * 0.7, op.line - 6);
+        ctx.fillStyle = "#ffffff";
+        ctx.fillText(text, op.line * 1.2, y + (op.line - 6) / 2);
+      });
+    },
+  };
+
+  // ----- readouts, measured here, refreshed twice a second -----
+  const rate = (times, now, span = 3000) => {
+    let n = 0;
+    for (let i = times.length - 1; i >= 0 && now - times[i] <= span; i--) n++;
+    return n > 1 ? (n - 1) / (span / 1000) : 0;
+  };
+  const median = (xs) => {
+    if (!xs.length) return NaN;
+    const s = [...xs].sort((x, y) => x - y);
+    return s[Math.floor(s.length / 2)];
+  };
+  setInterval(() => {
+    if (!stream) return;
+    const now = performance.now();
+    panes.camera.readout.textContent = `camera ${rate(stats.camera, now).toFixed(1)} fps`;
+    for (const key of ["a", "b"]) {
+      const p = panes[key], m = p.latest, s = stats[key];
+      const head = `${key.toUpperCase()} · ${(m && m.model) || ""}`;
+      if (p.status) { p.readout.textContent = `${head} · ${p.status}`; continue; }
+      if (!m) { p.readout.textContent = `${head} · waiting for a result`; continue; }
+      if (m.error) { p.readout.textContent = `${head} · ⚠️ ${m.error}`; continue; }
+      const recent = s.draws.filter(([t]) => now - t <= 3000);
+      p.readout.textContent = `${head} · ${m.latency_ms.toFixed(1)} ms model latency · ` +
+        `${rate(recent.map(([t]) => t), now).toFixed(1)} overlays/s · ` +
+        `${median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay`;
+    }
+    if (!agreement) agreementLine.textContent = "Agreement of A and B: —";
+    else if (agreement.score === null || agreement.score === undefined) {
+      agreementLine.textContent = `Agreement of A and B: — ${agreement.summary}`;
+    } else {
+      agreementLine.textContent = `Agreement of A and B: ${Math.round(agreement.score * 100)}% — ${agreement.summary}`;
+    }
+  }, 500);
+
+  function api() {
+    return {start, stop: () => stop("stopped"), running: () => Boolean(stream) && socketOpen};
+  }
+  return api();
+}

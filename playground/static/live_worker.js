@@ -1,0 +1,85 @@
+// The live view's Worker: everything per frame that need not touch the page's main thread.
+// - encodes each camera frame (an ImageBitmap the page hands over) as JPEG on an OffscreenCanvas;
+// - owns the live socket (playground/live_socket.py): sends frames as binary messages, an 8-byte header
+//   (uint32 LE sequence number, uint8 flags: 1 = the page shows the camera mirrored) and the JPEG;
+// - parses the server's JSON and decodes segmentation masks (PNG) to ImageBitmaps, so the page only draws.
+// Messages from the page: {type: "open", url}, {type: "frame", bitmap, seq, mirror, quality}, {type: "close"}.
+// Messages to the page: {type: "socket", state, message?}, {type: "sent", seq, bytes}, {type: "msg", data}.
+"use strict";
+
+let socket = null;
+let canvas = null;
+let ctx = null;
+
+function post(message, transfer) {
+  self.postMessage(message, transfer || []);
+}
+
+function open(url) {
+  close();
+  socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  socket.onopen = () => post({type: "socket", state: "open"});
+  socket.onclose = (event) => {
+    post({type: "socket", state: "closed", code: event.code, message: event.reason || ""});
+    socket = null;
+  };
+  socket.onerror = () => post({type: "socket", state: "error"});
+  socket.onmessage = async (event) => {
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch (err) {
+      return;  // the server only sends JSON; anything else is ignored
+    }
+    const transfer = [];
+    for (const op of data.draw || []) {
+      if (op.op === "mask" && op.png) {  // decoded here, drawn there
+        const bytes = Uint8Array.from(atob(op.png), (c) => c.charCodeAt(0));
+        op.bitmap = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
+        delete op.png;
+        transfer.push(op.bitmap);
+      }
+    }
+    post({type: "msg", data}, transfer);
+  };
+}
+
+function close() {
+  if (socket) {
+    socket.onclose = null;
+    socket.close(1000);
+    socket = null;
+    post({type: "socket", state: "closed", code: 1000, message: ""});
+  }
+}
+
+async function sendFrame({bitmap, seq, mirror, quality}) {
+  try {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return post({type: "sent", seq, bytes: 0});
+    if (!canvas || canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+      canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      ctx = canvas.getContext("2d", {alpha: false});
+    }
+    ctx.drawImage(bitmap, 0, 0);
+    const blob = await canvas.convertToBlob({type: "image/jpeg", quality});
+    const jpeg = new Uint8Array(await blob.arrayBuffer());
+    const message = new Uint8Array(8 + jpeg.length);
+    new DataView(message.buffer).setUint32(0, seq, true);
+    message[4] = mirror ? 1 : 0;
+    message.set(jpeg, 8);
+    socket.send(message.buffer);
+    post({type: "sent", seq, bytes: message.length});
+  } catch (err) {
+    post({type: "sent", seq, bytes: 0, error: String(err)});
+  } finally {
+    bitmap.close();
+  }
+}
+
+self.onmessage = (event) => {
+  const m = event.data;
+  if (m.type === "open") open(m.url);
+  else if (m.type === "frame") sendFrame(m);
+  else if (m.type === "close") close();
+};

@@ -1,0 +1,165 @@
+"""The live socket driven by a scripted client (no browser), against the launched app: what the page's
+live view relies on, and what a hostile client can and cannot do to it."""
+import time
+
+import numpy as np
+import pytest
+
+from bench.fakecam import make_frames
+from bench.live_client import HEADER, LiveClient, drive, frame_message, jpeg
+from playground.live import StreamSession, TrackingRunners, predict_pair
+from playground.live_socket import TICKETS
+from zoo.images import load_image, sample_image_path
+
+FACE = {"a": "face/blazeface-short", "b": "face/facemesh"}
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return [jpeg(f) for f in make_frames(640, 480, fps=25, seconds=2)[:20]]
+
+
+@pytest.fixture
+def live(app_url):
+    """Open sockets on the app for sessions made here; all closed afterwards."""
+    opened = []
+
+    def open_(models=FACE, task="face"):
+        session = StreamSession(task, models)
+        client = LiveClient(app_url, TICKETS.issue(session))
+        assert client.wait_for(lambda m: m["type"] == "ready", 10), client.messages
+        opened.append((client, session))
+        return client, session
+
+    yield open_
+    for client, session in opened:
+        client.close()
+        session.close()
+
+
+def _result(client, seq, side, start=0, timeout=30):
+    return client.wait_for(lambda m: m["type"] == "result" and m["seq"] == seq and m["side"] == side, timeout, start)
+
+
+def _schema(value):
+    """The shape of a JSON value: its keys and the kinds of its leaves, not their values."""
+    if isinstance(value, dict):
+        return {k: _schema(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_schema(value[0])] if value else []
+    if isinstance(value, bool) or value is None:
+        return type(value).__name__
+    return "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def test_a_frames_results_are_the_apis_results_for_that_frame(live):
+    """Same frame, same model: the socket's result is the API's JSON (plus seq, the frame's size and the
+    overlay), with the same faces in the same places; only the stream's track ids are added."""
+    client, _ = live({"a": "face/blazeface-short", "b": "face/yunet-nope"})
+    photo = sample_image_path().read_bytes()  # 512x600: decoded the same way by both paths
+    client.send(frame_message(1, photo, mirror=False))
+    got = _result(client, 1, "a")
+    assert got is not None, client.messages[-3:]
+    _, _, api = predict_pair("face", load_image(sample_image_path()), "face/blazeface-short", "face/blazeface-full")
+    want = api["a"]
+    assert set(got) == {"type", "side", "seq", "image", "draw", *want}
+    assert got["image"] == api["image"] and got["model"] == want["model"]
+    for face in want["result"]["faces"]:
+        face["track_id"] = 1  # a stream's faces carry their track id; a still image's carry null
+    assert _schema(got["result"]) == _schema(want["result"])
+    assert np.allclose(got["result"]["faces"][0]["box"], want["result"]["faces"][0]["box"], atol=0.01)
+    assert got["result"]["faces"][0]["keypoints"] == want["result"]["faces"][0]["keypoints"]
+    bad = _result(client, 1, "b")  # a model nobody offered: that side's sentence, the other side ran
+    assert "unknown model" in bad["error"] and "draw" not in bad
+
+
+def test_latest_frame_wins_a_slow_side_skips_frames_and_the_delay_does_not_grow(live, frames):
+    client, _ = live({"a": "face/blazeface-short", "b": "face/haar-frontal"})  # Haar: ~70 ms a frame
+    rep = drive(client, frames, 4.0, flood=True)  # 4 s of frames sent back to back, never waiting
+    b = [m["seq"] for m in rep.results["b"]]
+    a = [m["seq"] for m in rep.results["a"]]
+    assert rep.sent >= 60 and len(b) >= 5, (rep.sent, len(b))
+    assert len(b) < rep.sent / 2 and len(a) > len(b)  # B skipped frames instead of queueing them
+    assert all(y > x for x, y in zip(b, b[1:]))  # always a newer frame, never an old one from a queue
+    delays = rep.delays_ms["b"]
+    third = len(delays) // 3
+    assert np.median(delays[-third:]) < 2 * np.median(delays[:third]) + 100, delays
+
+
+def test_malformed_messages_get_a_sentence_and_the_session_goes_on(live, frames):
+    client, _ = live()
+    client.send("hello")  # text that is not JSON
+    client.send('{"type": "explode"}')
+    client.send(b"\x01\x02")  # binary too short for a header
+    client.send(frame_message(7, b"\xff\xd8\xff not really a jpeg"))
+    client.send('{"type": "ping", "t": 12.5}')
+    assert client.wait_for(lambda m: m["type"] == "pong" and m["t"] == 12.5, 10)
+    errors = client.of_type("error")
+    assert len(errors) == 3 and all("live socket takes frames" in e["message"] or "8-byte header" in e["message"]
+                                    for e in errors), errors
+    dropped = client.wait_for(lambda m: m["type"] == "dropped" and m["seq"] == 7, 10)
+    assert dropped and "not a" in dropped["message"] and "/" not in dropped["message"], dropped
+    client.send(frame_message(8, frames[0]))
+    assert _result(client, 8, "a") and _result(client, 8, "b")  # still served
+
+
+def test_oversized_and_too_fast_frames_are_dropped_with_a_sentence(live, frames, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_LIVE_MAX_FRAME_KB", "16")
+    monkeypatch.setenv("PLAYGROUND_LIVE_MAX_FPS", "5")
+    client, _ = live()  # the limits are read when the socket opens
+    big = frame_message(1, frames[0] + b"\0" * 20_000)
+    client.send(big)
+    too_big = client.wait_for(lambda m: m["type"] == "dropped" and m["seq"] == 1, 10)
+    assert "larger than 16 kB" in too_big["message"]
+    small = jpeg(load_image(sample_image_path(), max_side=160), quality=60)
+    for seq in range(2, 32):  # 30 frames at once, at most 5 a second allowed
+        client.send(frame_message(seq, small))
+    assert client.wait_for(lambda m: m["type"] == "dropped" and "more than 5 frames a second" in m["message"], 10)
+    time.sleep(1.5)
+    fast = [m for m in client.of_type("dropped") if "frames a second" in m["message"]]
+    taken = [m for m in client.of_type("taken") if 2 <= m["seq"] < 32]
+    assert len(taken) <= 6 and len(fast) + len(taken) == 30, (len(fast), len(taken))
+
+
+def test_a_socket_needs_a_live_sessions_ticket_and_their_number_is_capped(app_url, live, monkeypatch):
+    stranger = LiveClient(app_url, "not-a-ticket")
+    closed = stranger.wait_for(lambda m: m["type"] == "closed", 10)
+    stranger.close()
+    assert closed and "expired" in closed["message"]
+    monkeypatch.setenv("PLAYGROUND_MAX_LIVE", str(TICKETS.open + 1))
+    live()
+    session = StreamSession("face", FACE)
+    late = LiveClient(app_url, TICKETS.issue(session))
+    busy = late.wait_for(lambda m: m["type"] == "closed", 10)
+    late.close()
+    session.close()
+    assert busy and "the playground is busy" in busy["message"]
+
+
+def test_closing_the_socket_or_the_session_frees_everything(app_url, frames):
+    base_runners, base_open = TrackingRunners.open_count(), TICKETS.open
+    session = StreamSession("face", FACE)  # face mesh runs in video mode: a runner of the stream's own
+    client = LiveClient(app_url, TICKETS.issue(session))
+    client.send(frame_message(1, frames[0]))
+    assert _result(client, 1, "b")["model"] == "face/facemesh"
+    assert TrackingRunners.open_count() == base_runners + 1 and TICKETS.open == base_open + 1
+    client.close()
+    deadline = time.monotonic() + 10
+    while (TrackingRunners.open_count(), TICKETS.open) != (base_runners, base_open) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (TrackingRunners.open_count(), TICKETS.open) == (base_runners, base_open)
+    # the browser session ends (Gradio drops its state): its socket is told and closed
+    client = LiveClient(app_url, TICKETS.issue(session))
+    client.send(frame_message(2, frames[1]))
+    assert _result(client, 2, "b")
+    session.close()
+    closed = client.wait_for(lambda m: m["type"] == "closed", 10)
+    client.close()
+    assert closed and "closed" in closed["message"]
+    assert TrackingRunners.open_count() == base_runners
+
+
+def test_the_frame_header_is_what_the_page_sends():
+    """The page's Worker writes the header with a DataView (little-endian uint32, then the flags byte)."""
+    data = frame_message(258, b"JPEG", mirror=True)
+    assert data[:8] == bytes([2, 1, 0, 0, 1, 0, 0, 0]) and HEADER.unpack_from(data) == (258, 1)
