@@ -25,8 +25,10 @@ def jpeg(rgb: np.ndarray, quality: int = 80) -> bytes:
     return buf.tobytes()
 
 
-def frame_message(seq: int, payload: bytes, mirror: bool = True) -> bytes:
-    return HEADER.pack(seq, 1 if mirror else 0) + payload
+def frame_message(seq: int, payload: bytes, mirror: bool = True, sides: str = "") -> bytes:
+    """The page's frame message; ``sides`` ("a", "b"; empty: both) limits which sides may take it."""
+    flags = (1 if mirror else 0) | (2 if "a" in sides else 0) | (4 if "b" in sides else 0)
+    return HEADER.pack(seq, flags) + payload
 
 
 def socket_url(app_url: str, ticket: str | None) -> str:
@@ -130,7 +132,8 @@ def drive(client: LiveClient, frames: Iterable[bytes], seconds: float, flood: bo
                     busy[m["side"]] = None
             elif m.get("type") in ("dropped", "taken"):
                 for side in ("a", "b"):
-                    if busy[side] == m["seq"] and (m["type"] == "dropped" or side not in m.get("sides", ())):
+                    if busy[side] == m["seq"] and side in m.get("asked", "ab") and \
+                            (m["type"] == "dropped" or side not in m.get("sides", ())):
                         busy[side] = None
         paced = time.monotonic() - (sent_at[seq] if seq else 0.0) >= 1.0 / max_fps
         if flood or (paced and any(v is None for v in busy.values())):

@@ -280,11 +280,12 @@ class StreamSession:
         return None if latest is None else latest.copy()
 
     def take(self, frame: np.ndarray | bytes, *, seq: int | None = None, mirror: bool = True,
-             render: str = "overlay") -> dict[str, Future]:
+             render: str = "overlay", sides: Iterable[str] | None = None) -> dict[str, Future]:
         """Offer one camera frame (as the camera sees it: an RGB array, or the JPEG bytes the page sends) to
-        both sides; returns {side: future of its SideOutput} for the sides that took it. The frame is
-        decoded once, for both. With ``mirror``, results are those of the mirrored picture the user sees.
-        Raises ImageError for a frame that cannot be read."""
+        both sides (or to ``sides``); returns {side: future of its SideOutput} for the sides that took it.
+        The frame is decoded once, for both. With ``mirror``, results are those of the mirrored picture the
+        user sees. Raises ImageError for a frame that cannot be read."""
+        wanted = set(sides) if sides is not None else {"a", "b"}
         if isinstance(frame, (bytes, bytearray, str)):
             frame = load_image(frame, max_side=STREAM_MAX_SIDE)
         frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
@@ -294,7 +295,7 @@ class StreamSession:
             self._latest = frame
             self.seq = self.seq + 1 if seq is None else int(seq)
             for key, side in self.sides.items():
-                if side.busy:
+                if side.busy or key not in wanted:
                     continue
                 model_id = self.models[key]
                 tracker = side.ensure_tracker(self.task, model_id)

@@ -9,10 +9,12 @@ bring-your-own and trained models of the page apply to the next frame. It is ser
 
 Page -> server
     binary: an 8-byte header (uint32 little-endian sequence number, uint8 flags: bit 0 = the page shows the
-    camera mirrored, 3 bytes reserved) followed by one JPEG frame.
+    camera mirrored, bits 1 and 2 = only for side A / side B (neither: both), 3 bytes reserved) followed by
+    one JPEG frame. The page sends a frame again, with the same number, for a side that frees up before the
+    camera has a new one (so that side need not wait up to a camera frame's interval).
     text: ``{"type": "ping", "t": <number>}``, answered ``{"type": "pong", "t": <same>}``.
 Server -> page (text, JSON)
-    ``ready`` (the limits), ``taken`` (which sides started a frame), ``result`` per side (the API's result
+    ``ready`` (the limits), ``taken`` (which of the sides ``asked`` started a frame), ``result`` per side (the API's result
     JSON: model, latency_ms, result; plus seq, the overlay's drawing and, when both sides did the frame, the
     agreement; or the side's ``error`` sentence), ``status`` (a model loading), ``dropped`` (a frame refused:
     too big, too fast, unreadable), ``error`` (a malformed message; the session goes on) and ``closed``.
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/live/ws"
 HEADER = struct.Struct("<IB3x")  # seq, flags
-MIRRORED = 1
+MIRRORED, ONLY_A, ONLY_B = 1, 2, 4
 STATUS_EVERY_S = 0.5  # how often a side whose model is loading says how it goes
 
 
@@ -54,8 +56,9 @@ def max_frame_kb() -> int:
 
 
 def max_fps() -> int:
-    """Frames a second one live session may send; more are answered ``dropped`` without being decoded."""
-    return env_int("PLAYGROUND_LIVE_MAX_FPS", 30)
+    """Frames a second one live session may send (a 30 fps camera, each frame sent at most once per side);
+    more are answered ``dropped`` without being decoded."""
+    return env_int("PLAYGROUND_LIVE_MAX_FPS", 60)
 
 
 def idle_s() -> int:
@@ -220,19 +223,20 @@ class Connection:
         if len(data) < HEADER.size + 4:
             return await self.send({"type": "error", "message": "a frame is an 8-byte header followed by a JPEG"})
         seq, flags = HEADER.unpack_from(data)
+        asked = [k for k, bit in (("a", ONLY_A), ("b", ONLY_B)) if flags & bit] or ["a", "b"]
         if len(data) > max_frame_kb() * 1024:
-            return await self.send({"type": "dropped", "seq": seq, "message":
+            return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message":
                                     f"the frame is larger than {max_frame_kb()} kB; pick a smaller size or quality"})
         if not limit.allow():
             session.frame_at = time.monotonic()
-            return await self.send({"type": "dropped", "seq": seq,
+            return await self.send({"type": "dropped", "seq": seq, "asked": asked,
                                     "message": f"more than {max_fps()} frames a second; extra frames are skipped"})
         try:
             started = await asyncio.to_thread(session.take, bytes(data[HEADER.size:]), seq=seq,
-                                              mirror=bool(flags & MIRRORED))
+                                              mirror=bool(flags & MIRRORED), sides=asked)
         except Exception as exc:  # noqa: BLE001 - an unreadable frame is that frame's sentence
-            return await self.send({"type": "dropped", "seq": seq, "message": user_message(exc)})
-        await self.send({"type": "taken", "seq": seq, "sides": sorted(started)})
+            return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message": user_message(exc)})
+        await self.send({"type": "taken", "seq": seq, "asked": asked, "sides": sorted(started)})
         for key, future in started.items():
             task = asyncio.create_task(self.deliver(session, key, future))
             self.tasks.add(task)

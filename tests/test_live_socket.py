@@ -163,3 +163,16 @@ def test_the_frame_header_is_what_the_page_sends():
     """The page's Worker writes the header with a DataView (little-endian uint32, then the flags byte)."""
     data = frame_message(258, b"JPEG", mirror=True)
     assert data[:8] == bytes([2, 1, 0, 0, 1, 0, 0, 0]) and HEADER.unpack_from(data) == (258, 1)
+
+
+def test_a_frame_sent_again_for_one_side_runs_on_that_side_only(live, frames):
+    """The page sends the frame on screen again, same number, for a side that freed up first."""
+    client, session = live()
+    client.send(frame_message(1, frames[0], sides="a"))
+    assert _result(client, 1, "a")
+    taken = client.wait_for(lambda m: m["type"] == "taken" and m["seq"] == 1, 10)
+    assert taken["asked"] == ["a"] and taken["sides"] == ["a"]
+    client.send(frame_message(1, frames[0], sides="b"))
+    b = _result(client, 1, "b")
+    assert b and b["agreement"]["frame"] == 1  # both sides did frame 1: their agreement rides on B's answer
+    assert len([m for m in client.of_type("result") if m["seq"] == 1]) == 2

@@ -74,7 +74,7 @@ function createLiveView(root, options) {
   let seq = 0;
   let lastSent = 0;
   let pending = null;  // when the newest camera frame came, while it has not been sent
-  let maxFps = 30;
+  let maxFps = 60;
   let agreement = null;
   let rafPending = false;
   let closedNote = "";
@@ -94,6 +94,15 @@ function createLiveView(root, options) {
   // ----- camera -----
   async function start(ticket) {
     stop("");
+    const missing = [["requestVideoFrameCallback", "requestVideoFrameCallback" in HTMLVideoElement.prototype],
+                     ["OffscreenCanvas", typeof OffscreenCanvas !== "undefined"],
+                     ["camera access", Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)]]
+      .filter(([, ok]) => !ok).map(([name]) => name);
+    if (missing.length) {  // the Image and Video tabs work in any browser
+      status.textContent = `This browser lacks ${missing.join(", ")}: use a recent Chrome, Edge, Firefox or ` +
+        "Safari (on https or localhost) for the live view, or the Image and Video file tabs.";
+      return;
+    }
     const [w, h] = sizeSel.value.split("x").map(Number);
     try {
       stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: w}, height: {ideal: h}}, audio: false});
@@ -144,13 +153,25 @@ function createLiveView(root, options) {
   mirrorBox.addEventListener("change", applyMirror);
 
   // Latest frame wins: the newest camera frame is grabbed when a side is free and the previous frame has
-  // been handed to the socket; called on each new camera frame and whenever a side or the encoder frees up
-  // (so a side that finishes between two camera frames takes the one on screen instead of waiting).
+  // been handed to the socket; called on each new camera frame and whenever a side or the encoder frees up.
+  // A side that frees up before the camera has a new frame gets the frame on screen, sent again for it
+  // alone (the Worker keeps it encoded), instead of waiting up to a camera interval.
+  const SIDE_BITS = {a: 2, b: 4};
+  let lastFrame = null;  // {seq, t, sides: the sides it went to}
   function maybeSend() {
     const now = performance.now();
-    if (pending === null || !socketOpen || encoding || now - lastSent < 0.8 * 1000 / maxFps) return;
+    if (!socketOpen || encoding || now - lastSent < 0.8 * 1000 / maxFps) return;
     const free = ["a", "b"].filter((k) => !panes[k].inflight || now - panes[k].inflight.t > LOST_MS);
     if (!free.length) return;
+    if (pending === null) {  // no new camera frame: the one on screen, to the sides that have not had it
+      const fresh = lastFrame ? free.filter((k) => !lastFrame.sides.has(k)) : [];
+      if (!fresh.length) return;
+      encoding = true;
+      lastSent = now;
+      for (const k of fresh) { panes[k].inflight = {seq: lastFrame.seq, t: now}; lastFrame.sides.add(k); }
+      worker.postMessage({type: "resend", seq: lastFrame.seq, sides: fresh.reduce((b, k) => b | SIDE_BITS[k], 0)});
+      return;
+    }
     const video = panes.camera.video;
     if (!video.videoWidth) return;
     const [w, h] = sizeSel.value.split("x").map(Number);
@@ -162,12 +183,14 @@ function createLiveView(root, options) {
     encoding = true;
     lastSent = now;
     for (const k of free) panes[k].inflight = {seq: s, t: now};
+    lastFrame = {seq: s, t, sides: new Set(free)};
     captured.set(s, t);
     if (captured.size > 256) captured.delete(captured.keys().next().value);
+    const sides = free.length === 2 ? 0 : SIDE_BITS[free[0]];
     createImageBitmap(video, {resizeWidth: Math.round(video.videoWidth * scale),
                               resizeHeight: Math.round(video.videoHeight * scale), resizeQuality: "low"})
       .then((bitmap) => worker.postMessage({type: "frame", bitmap, seq: s, mirror: mirrorBox.checked,
-                                            quality: Number(qualitySel.value)}, [bitmap]))
+                                            quality: Number(qualitySel.value), sides}, [bitmap]))
       .catch(() => { encoding = false; free.forEach(release(s)); });
   }
 
@@ -178,7 +201,7 @@ function createLiveView(root, options) {
     const m = event.data;
     if (m.type === "sent") {
       encoding = false;
-      if (m.bytes) push(stats.sent, [performance.now(), m.bytes]);
+      if (m.bytes) push(stats.sent, [performance.now(), m.bytes, Boolean(m.resend)]);
       maybeSend();
     } else if (m.type === "socket") {
       socketOpen = m.state === "open";
@@ -196,11 +219,11 @@ function createLiveView(root, options) {
     if (m.type === "ready") {
       maxFps = m.max_fps || maxFps;
     } else if (m.type === "taken") {
-      for (const k of ["a", "b"]) if (!m.sides.includes(k)) release(m.seq)(k);
+      for (const k of m.asked || ["a", "b"]) if (!m.sides.includes(k)) release(m.seq)(k);
       maybeSend();
     } else if (m.type === "dropped") {
       stats.dropped += 1;
-      ["a", "b"].forEach(release(m.seq));
+      (m.asked || ["a", "b"]).forEach(release(m.seq));
       status.textContent = m.message;
       maybeSend();
     } else if (m.type === "result") {

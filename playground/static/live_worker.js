@@ -3,13 +3,16 @@
 // - owns the live socket (playground/live_socket.py): sends frames as binary messages, an 8-byte header
 //   (uint32 LE sequence number, uint8 flags: 1 = the page shows the camera mirrored) and the JPEG;
 // - parses the server's JSON and decodes segmentation masks (PNG) to ImageBitmaps, so the page only draws.
-// Messages from the page: {type: "open", url}, {type: "frame", bitmap, seq, mirror, quality}, {type: "close"}.
+// Messages from the page: {type: "open", url}, {type: "frame", bitmap, seq, mirror, quality, sides},
+// {type: "resend", seq, sides} (the last frame again, for sides that freed up before a new camera frame),
+// {type: "close"}. ``sides``: the header's side bits (2 = A, 4 = B; 0 = both).
 // Messages to the page: {type: "socket", state, message?}, {type: "sent", seq, bytes}, {type: "msg", data}.
 "use strict";
 
 let socket = null;
 let canvas = null;
 let ctx = null;
+let last = null;  // the last frame sent: {seq, message}
 
 function post(message, transfer) {
   self.postMessage(message, transfer || []);
@@ -54,7 +57,7 @@ function close() {
   }
 }
 
-async function sendFrame({bitmap, seq, mirror, quality}) {
+async function sendFrame({bitmap, seq, mirror, quality, sides}) {
   try {
     if (!socket || socket.readyState !== WebSocket.OPEN) return post({type: "sent", seq, bytes: 0});
     if (!canvas || canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
@@ -66,9 +69,10 @@ async function sendFrame({bitmap, seq, mirror, quality}) {
     const jpeg = new Uint8Array(await blob.arrayBuffer());
     const message = new Uint8Array(8 + jpeg.length);
     new DataView(message.buffer).setUint32(0, seq, true);
-    message[4] = mirror ? 1 : 0;
+    message[4] = (mirror ? 1 : 0) | (sides || 0);
     message.set(jpeg, 8);
     socket.send(message.buffer);
+    last = {seq, message};
     post({type: "sent", seq, bytes: message.length});
   } catch (err) {
     post({type: "sent", seq, bytes: 0, error: String(err)});
@@ -77,9 +81,19 @@ async function sendFrame({bitmap, seq, mirror, quality}) {
   }
 }
 
+function resend({seq, sides}) {
+  if (!last || last.seq !== seq || !socket || socket.readyState !== WebSocket.OPEN) {
+    return post({type: "sent", seq, bytes: 0, resend: true});
+  }
+  last.message[4] = (last.message[4] & 1) | sides;
+  socket.send(last.message.buffer);
+  post({type: "sent", seq, bytes: last.message.length, resend: true});
+}
+
 self.onmessage = (event) => {
   const m = event.data;
   if (m.type === "open") open(m.url);
   else if (m.type === "frame") sendFrame(m);
+  else if (m.type === "resend") resend(m);
   else if (m.type === "close") close();
 };
