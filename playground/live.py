@@ -112,45 +112,21 @@ def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mappin
         return SideOutput(None, None, user_message(exc), seq=seq, model=spec.id, shape=frame.shape[:2])
 
 
-class RateMeter:
-    """Frames per second over the last few seconds."""
-
-    def __init__(self, window_s: float = 3.0):
-        self.window = window_s
-        self._t: deque[float] = deque()
-
-    def tick(self, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        self._t.append(now)
-        while self._t and now - self._t[0] > self.window:
-            self._t.popleft()
-
-    def rate(self, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
-        while self._t and now - self._t[0] > self.window:
-            self._t.popleft()
-        if len(self._t) < 2:
-            return 0.0
-        return (len(self._t) - 1) / max(1e-6, self._t[-1] - self._t[0])
-
-
 @dataclass
 class Side:
     model_id: str | None = None
     tracker: StreamTracker | None = None
     busy: bool = False  # a frame in flight (at most one: latest frame wins)
     last: SideOutput | None = None  # the newest finished
-    meter: RateMeter = field(default_factory=RateMeter)
     recent: deque = field(default_factory=lambda: deque(maxlen=16))  # finished outputs, for agreement
 
     def output_for(self, seq: int) -> SideOutput | None:
         return next((o for o in self.recent if o.seq == seq), None)
 
     def ensure_tracker(self, task: TaskDef, model_id: str) -> StreamTracker | None:
-        if self.model_id != model_id:  # a new model: its ids and its rate start afresh
+        if self.model_id != model_id:  # a new model: its ids start afresh
             self.model_id = model_id
             self.tracker = StreamTracker() if task.trackable else None
-            self.meter = RateMeter()
         return self.tracker
 
 
@@ -341,7 +317,6 @@ class StreamSession:
         side = self.sides[key]
         side.busy, side.last, self.loading[key] = False, out, False
         if out.error is None:
-            side.meter.tick()
             side.recent.append(out)
             other = self.sides["b" if key == "a" else "a"].output_for(out.seq)
             if other is not None and other.prediction is not None:

@@ -41,16 +41,52 @@ def blend(rgb: np.ndarray, colors: np.ndarray, where: np.ndarray, opacity: float
     return out
 
 
-class Canvas:
-    """An RGB frame opened for supervision's annotators."""
+def shaped_points(xy: np.ndarray, visible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Points as (N, K, 2) float32 and their visibility as (N, K) bools (all visible when not given); None
+    when there are none."""
+    xy = np.asarray(xy, dtype=np.float32)
+    if xy.size == 0:
+        return None
+    xy = xy.reshape(len(xy), -1, 2)
+    vis = (np.ones(xy.shape[:2], bool) if visible is None
+           else np.asarray(visible, dtype=bool).reshape(xy.shape[:2]))
+    return xy, vis
 
-    def __init__(self, rgb: np.ndarray):
-        self.bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # a copy, in OpenCV's order
-        self.scale = frame_scale(*rgb.shape[:2])
+
+class Sizes:
+    """Line, point and label sizes for a frame of (height, width): one rule for both canvases, so the live
+    overlay and the server's pictures cannot drift apart."""
+
+    def __init__(self, height: int, width: int):
+        self.scale = frame_scale(height, width)
 
     @property
     def thickness(self) -> int:
         return max(1, round(2 * self.scale))
+
+    @property
+    def radius(self) -> int:
+        return max(1, round(3 * self.scale))
+
+    @property
+    def text_scale(self) -> float:
+        return 0.5 * self.scale
+
+    @property
+    def text_padding(self) -> int:
+        return max(2, round(4 * self.scale))
+
+    @property
+    def legend_line(self) -> int:
+        return round(22 * self.scale)
+
+
+class Canvas(Sizes):
+    """An RGB frame opened for supervision's annotators."""
+
+    def __init__(self, rgb: np.ndarray):
+        super().__init__(*rgb.shape[:2])
+        self.bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # a copy, in OpenCV's order
 
     def rgb(self) -> np.ndarray:
         return cv2.cvtColor(self.bgr, cv2.COLOR_BGR2RGB)
@@ -61,25 +97,24 @@ class Canvas:
         det = sv.Detections(xyxy=np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
                             class_id=np.asarray(color_ids, dtype=int))
         sv.BoxAnnotator(color=PALETTE, thickness=self.thickness, color_lookup=sv.ColorLookup.CLASS).annotate(self.bgr, det)
-        sv.LabelAnnotator(color=PALETTE, text_scale=0.5 * self.scale, text_thickness=max(1, self.thickness // 2),
-                          text_padding=max(2, round(4 * self.scale)), color_lookup=sv.ColorLookup.CLASS
+        sv.LabelAnnotator(color=PALETTE, text_scale=self.text_scale, text_thickness=max(1, self.thickness // 2),
+                          text_padding=self.text_padding, color_lookup=sv.ColorLookup.CLASS
                           ).annotate(self.bgr, det, labels=list(labels))
 
     def keypoints(self, xy: np.ndarray, visible: np.ndarray | None = None,
                   edges: Sequence[tuple[int, int]] | None = None, radius: int | None = None,
                   color: sv.Color = POINT_COLOR, edge_color: sv.Color = EDGE_COLOR) -> None:
         """Draw points (N, K, 2) in pixels; ``edges`` are 0-based index pairs; hidden points are skipped."""
-        xy = np.asarray(xy, dtype=np.float32)
-        if xy.size == 0:
+        shaped = shaped_points(xy, visible)
+        if shaped is None:
             return
-        xy = xy.reshape(len(xy), -1, 2).copy()
-        if visible is not None:
-            xy[~np.asarray(visible, dtype=bool).reshape(xy.shape[:2])] = 0.0  # supervision skips (0, 0)
+        xy = shaped[0].copy()
+        xy[~shaped[1]] = 0.0  # supervision skips (0, 0)
         kp = sv.KeyPoints(xy=xy)
         if edges:
             sv.EdgeAnnotator(color=edge_color, thickness=self.thickness,
                              edges=[(a + 1, b + 1) for a, b in edges]).annotate(self.bgr, kp)
-        r = radius if radius is not None else max(1, round(3 * self.scale))
+        r = radius if radius is not None else self.radius
         for pts in xy:  # VertexAnnotator would draw hidden (0, 0) points too
             for x, y in pts:
                 if x or y:
@@ -101,9 +136,9 @@ class Canvas:
         """A legend in the top-left corner: (text, RGB colour) rows."""
         if not items:
             return
-        fs = 0.5 * self.scale
+        fs = self.text_scale
         th = max(1, round(self.scale))
-        line = round(22 * self.scale)
+        line = self.legend_line
         width = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, th)[0][0] for t, _ in items) + round(34 * self.scale)
         h = line * len(items) + round(8 * self.scale)
         sub = self.bgr[0:h, 0:width]
@@ -133,19 +168,15 @@ def _hex(color: sv.Color | tuple[int, int, int]) -> str:
     return color.as_hex() if isinstance(color, sv.Color) else "#%02x%02x%02x" % tuple(int(c) for c in color)
 
 
-class Overlay:
+class Overlay(Sizes):
     """The :class:`Canvas` calls, recorded as drawing commands (JSON-ready dicts) for the browser, over a
     frame of ``shape`` (height, width). Sizes are those :class:`Canvas` would use on that frame; coordinates
     are the frame's pixels (rounded to 0.1 px to keep messages small)."""
 
     def __init__(self, shape: tuple[int, ...]):
         self.height, self.width = int(shape[0]), int(shape[1])
-        self.scale = frame_scale(self.height, self.width)
+        super().__init__(self.height, self.width)
         self.ops: list[dict[str, Any]] = []
-
-    @property
-    def thickness(self) -> int:
-        return max(1, round(2 * self.scale))
 
     def boxes(self, boxes: np.ndarray, labels: Sequence[str], color_ids: Sequence[int]) -> None:
         if len(boxes) == 0:
@@ -156,20 +187,18 @@ class Overlay:
             "labels": list(labels), "colors": [_hex(PALETTE.by_idx(int(i))) for i in color_ids],
             "text_color": _hex(sv.Color.WHITE), "thickness": th,
             # supervision's label: OpenCV's Hershey font at text_scale 0.5 * scale (about 22 px per unit of scale)
-            "font_px": round(22 * 0.5 * self.scale, 1), "padding": max(2, round(4 * self.scale))})
+            "font_px": round(22 * self.text_scale, 1), "padding": self.text_padding})
 
     def keypoints(self, xy: np.ndarray, visible: np.ndarray | None = None,
                   edges: Sequence[tuple[int, int]] | None = None, radius: int | None = None,
                   color: sv.Color = POINT_COLOR, edge_color: sv.Color = EDGE_COLOR) -> None:
-        xy = np.asarray(xy, dtype=np.float32)
-        if xy.size == 0:
+        shaped = shaped_points(xy, visible)
+        if shaped is None:
             return
-        xy = np.round(xy.reshape(len(xy), -1, 2), 1)
-        vis = (np.ones(xy.shape[:2], bool) if visible is None
-               else np.asarray(visible, dtype=bool).reshape(xy.shape[:2]))
+        xy, vis = np.round(shaped[0], 1), shaped[1]
         self.ops.append({
             "op": "points", "xy": xy.tolist(), "visible": vis.astype(int).tolist(),
-            "edges": [list(map(int, e)) for e in (edges or [])], "radius": radius or max(1, round(3 * self.scale)),
+            "edges": [list(map(int, e)) for e in (edges or [])], "radius": radius or self.radius,
             "color": _hex(color), "edge_color": _hex(edge_color), "thickness": self.thickness})
 
     def mesh(self, xy: np.ndarray, edges: np.ndarray, color: sv.Color = MESH_COLOR) -> None:
@@ -197,4 +226,4 @@ class Overlay:
     def legend(self, items: Sequence[tuple[str, tuple[int, int, int]]]) -> None:
         if items:
             self.ops.append({"op": "legend", "items": [[t, _hex(c)] for t, c in items],
-                             "font_px": round(22 * 0.5 * self.scale, 1), "line": round(22 * self.scale)})
+                             "font_px": round(22 * self.text_scale, 1), "line": self.legend_line})

@@ -7,7 +7,7 @@ import pytest
 
 from bench.fakecam import make_frames
 from playground.engine import predict
-from playground.live import RateMeter, StreamSession, predict_pair
+from playground.live import StreamSession, predict_pair
 from zoo.errors import ZooError
 from zoo.images import ImageError
 
@@ -162,14 +162,6 @@ def test_predict_pair_refuses_bad_input_clearly(grace):
         predict_pair("face", grace, "face/blazeface-short", "pose/blazepose-full")
     a, b, payload = predict_pair("face", grace, "face/blazeface-short", "face/facemesh")
     assert payload["agreement"]["matched"] == 1
-
-
-def test_rate_meter_counts_frames_per_second():
-    m = RateMeter(window_s=3.0)
-    for i in range(31):
-        m.tick(100.0 + i * 0.1)
-    assert m.rate(103.0) == pytest.approx(10.0, rel=0.01)
-    assert m.rate(110.0) == 0.0
 
 
 def test_a_stream_shows_a_hub_models_download_while_the_other_side_runs(fake_hub, frames):
