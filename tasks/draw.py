@@ -183,7 +183,7 @@ class Overlay(Sizes):
             return
         th = self.thickness
         self.ops.append({
-            "op": "boxes", "xyxy": np.round(np.asarray(boxes, np.float32).reshape(-1, 4), 1).tolist(),
+            "op": "boxes", "xyxy": np.round(np.asarray(boxes, np.float64).reshape(-1, 4), 1).tolist(),
             "labels": list(labels), "colors": [_hex(PALETTE.by_idx(int(i))) for i in color_ids],
             "text_color": _hex(sv.Color.WHITE), "thickness": th,
             # supervision's label: OpenCV's Hershey font at text_scale 0.5 * scale (about 22 px per unit of scale)
@@ -195,14 +195,14 @@ class Overlay(Sizes):
         shaped = shaped_points(xy, visible)
         if shaped is None:
             return
-        xy, vis = np.round(shaped[0], 1), shaped[1]
+        xy, vis = np.round(shaped[0].astype(np.float64), 1), shaped[1]
         self.ops.append({
             "op": "points", "xy": xy.tolist(), "visible": vis.astype(int).tolist(),
             "edges": [list(map(int, e)) for e in (edges or [])], "radius": radius or self.radius,
             "color": _hex(color), "edge_color": _hex(edge_color), "thickness": self.thickness})
 
     def mesh(self, xy: np.ndarray, edges: np.ndarray, color: sv.Color = MESH_COLOR) -> None:
-        pts = np.round(np.asarray(xy, dtype=np.float32)[:, :2], 1)
+        pts = np.round(np.asarray(xy, dtype=np.float64)[:, :2], 1)
         used = np.unique(np.asarray(edges).ravel())  # only the points the edges use travel
         index = {int(k): i for i, k in enumerate(used)}
         self.ops.append({"op": "mesh", "xy": pts[used].tolist(),
