@@ -130,6 +130,9 @@ def drive(client: LiveClient, frames: Iterable[bytes], seconds: float, flood: bo
                     rep.delays_ms[m["side"]].append((at - sent_at[m["seq"]]) * 1000)
                 if busy[m["side"]] is not None and busy[m["side"]] <= m["seq"]:
                     busy[m["side"]] = None
+            elif m.get("type") == "taken" and m.get("picked"):  # a side that freed took the newest frame
+                for side in m["sides"]:
+                    busy[side] = max(busy[side] or 0, m["seq"])
             elif m.get("type") in ("dropped", "taken"):
                 for side in ("a", "b"):
                     if busy[side] == m["seq"] and side in m.get("asked", "ab") and \

@@ -57,8 +57,39 @@ def summarize(stats: dict, since: dict) -> dict:
             "delay_grows": bool(last > 1.5 * first + 50),
             "model_latency_p50_ms": round(float(np.median(lat)), 1) if lat else None,
             "overlays": len(draws),
+            "stages_p50_ms": stages(stats, side, draws),
         }
     return row
+
+
+def stages(stats: dict, side: str, draws: list) -> dict:
+    """Where a side's capture-to-overlay delay goes (p50 of each, ms): ``wait`` from the camera frame to the
+    page grabbing it (or, for a frame sent again for this side, to that resend), ``encode`` grab to JPEG sent,
+    ``round_trip`` sent to the answer in the page (socket, decode, model, drawing commands, JSON), ``draw``
+    answer to the overlay painted; and ``free`` from an answer to the next frame sent to this side."""
+    frames = {s: (cap, grab) for s, cap, grab in stats.get("frames", [])}
+    bit = {"a": 2, "b": 4}[side]
+    sends: dict[int, list] = {}  # seq -> [(time, resend)] of the sends that went to this side
+    for t, _, resend, s, bits in stats.get("sent", []):
+        if bits & bit:
+            sends.setdefault(s, []).append((t, resend))
+    answers = {s: t for t, s in stats[side].get("answers", [])}
+    out: dict[str, list[float]] = {"wait": [], "encode": [], "round_trip": [], "draw": [], "free": []}
+    prev_answer = None
+    for t_draw, _, s in draws:
+        if s not in frames or s not in answers or s not in sends:
+            continue
+        cap, grab = frames[s]
+        t_ans = answers[s]
+        t_sent, resend = sends[s][0]
+        out["wait"].append((t_sent - cap) if resend else (grab - cap))
+        out["encode"].append(0.0 if resend else t_sent - grab)
+        out["round_trip"].append(t_ans - t_sent)
+        out["draw"].append(t_draw - t_ans)
+        if prev_answer is not None:  # a resend the Worker made on the answer itself counts as 0
+            out["free"].append(max(0.0, t_sent - prev_answer))
+        prev_answer = t_ans
+    return {k: round(float(np.median(v)), 1) for k, v in out.items() if v}
 
 
 def _pairs(models: list[str]) -> dict[str, tuple[str, str]]:
@@ -144,7 +175,8 @@ def format_row(r: dict) -> str:
             f"A {r['a_model']:<26} {a['fps_shown']:4.1f} overlays/s delay p50 {a['delay_p50_ms']:5.0f} ms "
             f"p95 {a['delay_p95_ms']:5.0f} grows={a['delay_grows']} | "
             f"B {r['b_model']:<26} {b['fps_shown']:4.1f} overlays/s delay p50 {b['delay_p50_ms']:5.0f} ms "
-            f"p95 {b['delay_p95_ms']:5.0f} grows={b['delay_grows']}")
+            f"p95 {b['delay_p95_ms']:5.0f} grows={b['delay_grows']}\n"
+            f"{'':<13} stages p50 ms A {a.get('stages_p50_ms')} | B {b.get('stages_p50_ms')}")
 
 
 def main(argv=None) -> int:

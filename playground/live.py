@@ -117,6 +117,7 @@ class Side:
     model_id: str | None = None
     tracker: StreamTracker | None = None
     busy: bool = False  # a frame in flight (at most one: latest frame wins)
+    seen: int = -1  # the seq of the newest frame this side started
     last: SideOutput | None = None  # the newest finished
     recent: deque = field(default_factory=lambda: deque(maxlen=16))  # finished outputs, for agreement
 
@@ -229,6 +230,8 @@ class StreamSession:
         self.frame_at = 0.0  # when the last frame came in (monotonic)
         self.closed = False  # the browser session has ended
         self._latest: np.ndarray | None = None  # the newest camera frame, for the gesture lab's bursts
+        self._latest_as: tuple[int, bool, str] = (0, True, "overlay")  # its seq, mirror flag and render mode
+        self._follow: Callable[[str, int, Future], None] | None = None  # see follow()
 
     def __deepcopy__(self, memo) -> "StreamSession":
         """Gradio copies a State's initial value for each browser session: each gets a fresh stream with
@@ -259,8 +262,11 @@ class StreamSession:
              render: str = "overlay", sides: Iterable[str] | None = None) -> dict[str, Future]:
         """Offer one camera frame (as the camera sees it: an RGB array, or the JPEG bytes the page sends) to
         both sides (or to ``sides``); returns {side: future of its SideOutput} for the sides that took it.
-        The frame is decoded once, for both. With ``mirror``, results are those of the mirrored picture the
-        user sees. Raises ImageError for a frame that cannot be read."""
+        A busy side skips it. A free side not in ``sides`` takes it when it is newer than the newest it has
+        started (the page asks only the sides it believes free; the server knows better), so a frame sent
+        again for one side never reruns on the other. The frame is decoded once, for both. With ``mirror``,
+        results are those of the mirrored picture the user sees. Raises ImageError for a frame that cannot be
+        read."""
         wanted = set(sides) if sides is not None else {"a", "b"}
         if isinstance(frame, (bytes, bytearray, str)):
             frame = load_image(frame, max_side=STREAM_MAX_SIDE)
@@ -268,27 +274,43 @@ class StreamSession:
         started: dict[str, Future] = {}
         with self.lock:
             self.frame_at = time.monotonic()
-            self._latest = frame
             self.seq = self.seq + 1 if seq is None else int(seq)
-            for key, side in self.sides.items():
-                if side.busy or key not in wanted:
-                    continue
-                model_id = self.models[key]
-                tracker = side.ensure_tracker(self.task, model_id)
-                try:
-                    spec = self.offer.spec(model_id)
-                except ZooError as exc:  # a model this session may not run: that side's sentence
-                    done: Future = Future()
-                    done.set_result(self._record(key, SideOutput(None, None, user_message(exc), seq=self.seq,
-                                                                 model=model_id), locked=True))
-                    started[key] = done
-                    continue
-                side.busy = True
-                self.loading[key] = not MODELS.is_loaded(model_id)
-                note = self._load_reporter(key) if self.loading[key] else None
-                started[key] = EXECUTOR.submit(self._run, key, spec, frame, self.controls.get(key, {}), tracker,
-                                               mirror, self.seq, note, render)
+            self._latest, self._latest_as = frame, (self.seq, mirror, render)
+            for key, side in self.sides.items():  # a free side not asked takes it too when it is newer than its own
+                if not side.busy and (key in wanted or side.seen < self.seq):
+                    started[key] = self._start(key, frame, self.seq, mirror, render)
         return started
+
+    def follow(self, callback: Callable[[str, int, Future], None] | None) -> None:
+        """Latest frame wins on the server too: with a ``callback``, a side that finishes while a newer frame
+        than its own has come in (one the page sent to the other side only, as this side was busy) starts on
+        the newest frame at once, and ``callback(side, seq, future)`` is told, from that side's thread,
+        before the finished frame's future completes. None stops it. The live socket follows its session;
+        a new follower (a reloaded page numbers its frames from 1 again) starts the sides' numbering afresh."""
+        with self.lock:
+            self._follow = callback
+            if callback is not None:
+                for side in self.sides.values():
+                    side.seen = -1
+
+    def _start(self, key: str, frame: np.ndarray, seq: int, mirror: bool, render: str) -> Future:
+        """Start side ``key`` on ``frame`` (the lock held)."""
+        side = self.sides[key]
+        model_id = self.models[key]
+        tracker = side.ensure_tracker(self.task, model_id)
+        side.seen = seq
+        try:
+            spec = self.offer.spec(model_id)
+        except ZooError as exc:  # a model this session may not run: that side's sentence
+            done: Future = Future()
+            done.set_result(self._record(key, SideOutput(None, None, user_message(exc), seq=seq, model=model_id),
+                                         locked=True))
+            return done
+        side.busy = True
+        self.loading[key] = not MODELS.is_loaded(model_id)
+        note = self._load_reporter(key) if self.loading[key] else None
+        return EXECUTOR.submit(self._run, key, spec, frame, self.controls.get(key, {}), tracker, mirror, seq,
+                               note, render)
 
     def _run(self, key: str, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
              tracker: StreamTracker | None, mirror: bool, seq: int, note, render: str) -> SideOutput:
@@ -300,7 +322,23 @@ class StreamSession:
             if out is None:  # run_side turns errors into sentences; this is only for the unforeseen
                 out = SideOutput(None, None, "something went wrong; the next frame tries again", seq=seq, model=spec.id)
             self._record(key, out)
+        if out.error is None:
+            self._pick_up(key)
         return out
+
+    def _pick_up(self, key: str) -> None:
+        """A side has finished: if the session is followed and a newer frame than this side's last has come
+        in, start the side on it now (see ``follow``)."""
+        follow = self._follow
+        if follow is None:
+            return
+        with self.lock:
+            side = self.sides[key]
+            if self.closed or side.busy or self._latest is None or self._latest_as[0] <= side.seen:
+                return
+            seq, mirror, render = self._latest_as
+            future = self._start(key, self._latest, seq, mirror, render)
+        follow(key, seq, future)
 
     def _load_reporter(self, key: str) -> Callable[[float, str], None]:
         def report(fraction: float, text: str) -> None:

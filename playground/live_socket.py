@@ -179,6 +179,8 @@ class Connection:
         generation = getattr(session, "live_generation", 0) + 1
         session.live_generation = generation  # a newer socket for the same session replaces this one
         limit = RateLimit(max_fps())
+        loop = asyncio.get_running_loop()
+        session.follow(lambda key, seq, future: loop.call_soon_threadsafe(self.picked, session, key, seq, future))
         await self.send({"type": "ready", "task": session.task.name, "max_fps": max_fps(),
                          "max_frame_kb": max_frame_kb(), "idle_s": idle_s()})
         try:
@@ -205,6 +207,7 @@ class Connection:
             for task in list(self.tasks):
                 task.cancel()
             if getattr(session, "live_generation", 0) == generation:
+                session.follow(None)
                 session.tracking.close()  # the stream has ended; its video-mode runners go
 
     async def on_text(self, text: str) -> None:
@@ -241,6 +244,20 @@ class Connection:
             task = asyncio.create_task(self.deliver(session, key, future))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    def picked(self, session: StreamSession, key: str, seq: int, future) -> None:
+        """A side that freed up took the newest frame on the server (``StreamSession.follow``): the page
+        hears "taken" for it before the side's previous answer, then this frame's answer."""
+        if not self.open:
+            return
+
+        async def taken_then_deliver() -> None:
+            await self.send({"type": "taken", "seq": seq, "asked": [], "sides": [key], "picked": True})
+            await self.deliver(session, key, future)
+
+        task = asyncio.create_task(taken_then_deliver())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def deliver(self, session: StreamSession, key: str, future) -> None:
         """Send one side's result when it is ready; while its model loads, say how that goes."""

@@ -203,10 +203,9 @@ class Overlay(Sizes):
 
     def mesh(self, xy: np.ndarray, edges: np.ndarray, color: sv.Color = MESH_COLOR) -> None:
         pts = np.round(np.asarray(xy, dtype=np.float64)[:, :2], 1)
-        used = np.unique(np.asarray(edges).ravel())  # only the points the edges use travel
-        index = {int(k): i for i, k in enumerate(used)}
-        self.ops.append({"op": "mesh", "xy": pts[used].tolist(),
-                         "edges": [[index[int(a)], index[int(b)]] for a, b in np.asarray(edges)],
+        edges = np.asarray(edges)
+        used = np.unique(edges.ravel())  # only the points the edges use travel, renumbered
+        self.ops.append({"op": "mesh", "xy": pts[used].tolist(), "edges": np.searchsorted(used, edges).tolist(),
                          "color": _hex(color), "thickness": 1})
 
     def mask(self, colors: np.ndarray, where: np.ndarray, opacity: float) -> None:

@@ -117,7 +117,7 @@ def test_oversized_and_too_fast_frames_are_dropped_with_a_sentence(live, frames,
     assert client.wait_for(lambda m: m["type"] == "dropped" and "more than 5 frames a second" in m["message"], 10)
     time.sleep(1.5)
     fast = [m for m in client.of_type("dropped") if "frames a second" in m["message"]]
-    taken = [m for m in client.of_type("taken") if 2 <= m["seq"] < 32]
+    taken = [m for m in client.of_type("taken") if 2 <= m["seq"] < 32 and not m.get("picked")]  # frames answered
     assert len(taken) <= 6 and len(fast) + len(taken) == 30, (len(fast), len(taken))
 
 
@@ -166,13 +166,37 @@ def test_the_frame_header_is_what_the_page_sends():
 
 
 def test_a_frame_sent_again_for_one_side_runs_on_that_side_only(live, frames):
-    """The page sends the frame on screen again, same number, for a side that freed up first."""
+    """The page sends the frame on screen again, same number, for a side that freed up first; the other side,
+    which has done that frame, does not run it again."""
     client, session = live()
     client.send(frame_message(1, frames[0], sides="a"))
-    assert _result(client, 1, "a")
     taken = client.wait_for(lambda m: m["type"] == "taken" and m["seq"] == 1, 10)
-    assert taken["asked"] == ["a"] and taken["sides"] == ["a"]
+    # asked for A only, but B was free and had never had a frame that new: it takes it too
+    assert taken["asked"] == ["a"] and taken["sides"] == ["a", "b"]
+    assert _result(client, 1, "a") and _result(client, 1, "b")
     client.send(frame_message(1, frames[0], sides="b"))
-    b = _result(client, 1, "b")
-    assert b and b["agreement"]["frame"] == 1  # both sides did frame 1: their agreement rides on B's answer
-    assert len([m for m in client.of_type("result") if m["seq"] == 1]) == 2
+    again = client.wait_for(lambda m: m["type"] == "taken" and m["seq"] == 1 and m["asked"] == ["b"], 10)
+    assert again["sides"] == ["b"]
+    assert client.wait_for(lambda m: m["type"] == "result" and m["seq"] == 1 and m["side"] == "b"
+                           and len([r for r in client.of_type("result") if r["seq"] == 1]) == 3, 30)
+    assert len([m for m in client.of_type("result") if m["seq"] == 1 and m["side"] == "a"]) == 1
+
+
+def test_a_side_that_frees_up_takes_the_newest_frame_without_it_being_sent_again(live, frames):
+    """Latest frame wins on the server too: frame 2 is sent for A only while B (Haar, ~70 ms) is busy with
+    frame 1; B answers frame 2 all the same, from the server's copy: either it was already free when frame 2
+    came, or it picked frame 2 up the moment it finished frame 1 ("taken", picked, before that answer)."""
+    client, _ = live({"a": "face/blazeface-short", "b": "face/haar-frontal"})
+    client.send(frame_message(1, frames[0]))
+    assert _result(client, 1, "a")
+    client.send(frame_message(2, frames[1], sides="a"))
+    b2 = _result(client, 2, "b")
+    assert b2 and "error" not in b2 and b2["result"] is not None
+    sent_for_b = [m for m in client.of_type("taken") if m["seq"] == 2 and "b" in m["sides"]]
+    assert len(sent_for_b) == 1  # one start of frame 2 on B, with no second copy sent
+    if sent_for_b[0].get("picked"):
+        kinds = [(m.get("type"), m.get("seq"), m.get("side"), m.get("picked")) for _, m in client.messages]
+        assert kinds.index(("taken", 2, None, True)) < kinds.index(("result", 1, "b", None)), kinds
+    # frames then go on as usual
+    client.send(frame_message(3, frames[2]))
+    assert _result(client, 3, "a") and _result(client, 3, "b")

@@ -81,9 +81,10 @@ function createLiveView(root, options) {
   const captured = new Map();  // seq -> performance.now() when the camera frame was grabbed
   const stats = {
     camera: [],                  // times of new camera frames
-    sent: [],                    // [time, bytes]
-    a: {draws: [], latency: []}, // draws: [time, capture-to-overlay ms, seq]
-    b: {draws: [], latency: []},
+    sent: [],                    // [time, bytes, resend, seq, side bits]: a frame handed to the socket
+    frames: [],                  // [seq, camera frame time, grab time]: where each frame's delay goes
+    a: {draws: [], latency: [], answers: []}, // draws: [time, capture-to-overlay ms, seq]; answers: [time, seq]
+    b: {draws: [], latency: [], answers: []},
     dropped: 0, errors: [],
     latest: {a: null, b: null},  // each side's newest answer, as the server sent it
   };
@@ -185,6 +186,7 @@ function createLiveView(root, options) {
     for (const k of free) panes[k].inflight = {seq: s, t: now};
     lastFrame = {seq: s, t, sides: new Set(free)};
     captured.set(s, t);
+    push(stats.frames, [s, t, now]);
     if (captured.size > 256) captured.delete(captured.keys().next().value);
     const sides = free.length === 2 ? 0 : SIDE_BITS[free[0]];
     createImageBitmap(video, {resizeWidth: Math.round(video.videoWidth * scale),
@@ -201,7 +203,7 @@ function createLiveView(root, options) {
     const m = event.data;
     if (m.type === "sent") {
       encoding = false;
-      if (m.bytes) push(stats.sent, [performance.now(), m.bytes, Boolean(m.resend)]);
+      if (m.bytes) push(stats.sent, [performance.now(), m.bytes, Boolean(m.resend), m.seq, m.bits]);
       maybeSend();
     } else if (m.type === "socket") {
       socketOpen = m.state === "open";
@@ -219,6 +221,14 @@ function createLiveView(root, options) {
     if (m.type === "ready") {
       maxFps = m.max_fps || maxFps;
     } else if (m.type === "taken") {
+      // the sides that started this frame: the ones asked, or a side that freed up on the server and took
+      // the newest frame there ("picked"); the asked sides that did not take it are free
+      const now = performance.now();
+      for (const k of m.sides) {
+        if (!panes[k].inflight || panes[k].inflight.seq < m.seq) panes[k].inflight = {seq: m.seq, t: now};
+        if (lastFrame && lastFrame.seq === m.seq) lastFrame.sides.add(k);
+        if (m.picked) push(stats.sent, [now, 0, true, m.seq, SIDE_BITS[k]]);
+      }
       for (const k of m.asked || ["a", "b"]) if (!m.sides.includes(k)) release(m.seq)(k);
       maybeSend();
     } else if (m.type === "dropped") {
@@ -229,6 +239,7 @@ function createLiveView(root, options) {
     } else if (m.type === "result") {
       const p = panes[m.side];
       stats.latest[m.side] = m;
+      push(stats[m.side].answers, [performance.now(), m.seq]);
       release(m.seq)(m.side);
       p.latest = m;
       p.status = "";

@@ -6,7 +6,7 @@
 // Messages from the page: {type: "open", url}, {type: "frame", bitmap, seq, mirror, quality, sides},
 // {type: "resend", seq, sides} (the last frame again, for sides that freed up before a new camera frame),
 // {type: "close"}. ``sides``: the header's side bits (2 = A, 4 = B; 0 = both).
-// Messages to the page: {type: "socket", state, message?}, {type: "sent", seq, bytes}, {type: "msg", data}.
+// Messages to the page: {type: "socket", state, message?}, {type: "sent", seq, bytes, bits}, {type: "msg", data}.
 "use strict";
 
 let socket = null;
@@ -73,7 +73,7 @@ async function sendFrame({bitmap, seq, mirror, quality, sides}) {
     message.set(jpeg, 8);
     socket.send(message.buffer);
     last = {seq, message};
-    post({type: "sent", seq, bytes: message.length});
+    post({type: "sent", seq, bytes: message.length, bits: sides || 6});
   } catch (err) {
     post({type: "sent", seq, bytes: 0, error: String(err)});
   } finally {
@@ -87,7 +87,7 @@ function resend({seq, sides}) {
   }
   last.message[4] = (last.message[4] & 1) | sides;
   socket.send(last.message.buffer);
-  post({type: "sent", seq, bytes: last.message.length, resend: true});
+  post({type: "sent", seq, bytes: last.message.length, resend: true, bits: sides});
 }
 
 self.onmessage = (event) => {
