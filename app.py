@@ -10,7 +10,7 @@ import logging
 import gradio as gr
 
 from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
-from playground import limits
+from playground import backends, limits
 from playground.live_socket import LiveSocket
 from playground.ui import build_task_tab, build_zoo_tab
 from tasks import TASKS
@@ -37,6 +37,7 @@ def launch(**kwargs):
     view's socket, served in front of Gradio on the same port."""
     limits.limit_malloc_arenas()
     limits.WORKSPACE.start_sweeping()
+    backends.current()  # ZOO_BACKEND=ray: join (or start) the model cluster now; a sentence if it cannot
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
     from starlette.middleware import Middleware
 

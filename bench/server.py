@@ -39,6 +39,51 @@ def start_app(port: int, env: dict[str, str] | None = None, timeout: float = 180
     raise RuntimeError("the app did not answer in time")
 
 
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return children
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system, s) used so far by a process and, apart, by all its living descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    children = _children()
+    rest, todo = 0.0, list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        rest += own(p)
+        todo.extend(children.get(p, []))
+    return own(pid), rest
+
+
+def tree_rss_mb(pid: int) -> float | None:
+    """Resident memory of a process and all its descendants (Linux), in MB; None once it is gone."""
+    children = _children()
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        r = rss_mb(p)
+        if r is None and p == pid:
+            return None
+        total += r or 0.0
+        todo.extend(children.get(p, []))
+    return total
+
+
 def rss_mb(pid: int) -> float | None:
     """Resident memory of a process (Linux), in MB; None once it is gone."""
     try:

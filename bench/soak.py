@@ -2,7 +2,10 @@
 with hostile inputs mixed in (bench/hostile.py), and the server's memory sampled throughout.
 
     .venv/bin/python -m bench.soak [--seconds 600] [--clients 8] [--bad-share 0.2] [--video-share 0.02]
-                                   [--json PATH]
+                                   [--backend local|ray] [--json PATH]
+
+With ``--backend ray`` the app runs its models on Ray Serve (a local Ray that the app starts, or the cluster
+at RAY_ADDRESS); memory is then the app's whole process tree (Ray's own processes and the replicas too).
 
 It prints calls, failures (a good call that failed, a hostile one answered without its sentence or with
 Gradio's generic error), refusals (hostile calls answered with their sentence), p50/p95 latency of the good
@@ -25,7 +28,7 @@ from pathlib import Path
 
 from bench.hostile import Case, high_rate_video, write_cases
 from tasks import TASKS
-from bench.server import free_port, rss_mb, start_app
+from bench.server import free_port, rss_mb, start_app, tree_rss_mb
 
 GENERIC = "upstream Gradio app has raised an exception"
 
@@ -52,6 +55,7 @@ class Report:
     rss_mb: dict[str, float] = field(default_factory=dict)
     server_restarted: bool = False
     calls_per_second: float = 0.0
+    backend: str = "local"
 
 
 def _default_pairs() -> dict[str, tuple[str, str]]:
@@ -92,7 +96,8 @@ def _call(client, case: Case | None, endpoint: str, pair: tuple[str, str], photo
         return Call(endpoint, name, ok, case is not None, time.monotonic() - t0, msg[:300])
 
 
-def run(seconds: float, clients: int, bad_share: float, video_share: float, warmup_s: float) -> Report:
+def run(seconds: float, clients: int, bad_share: float, video_share: float, warmup_s: float,
+        backend: str = "local") -> Report:
     from gradio_client import Client
 
     from zoo.images import load_image, sample_image_path
@@ -106,9 +111,10 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
     cases.append(Case("240fps.mp4", "video", str(fast), ""))
     pairs = _default_pairs()
     port = free_port()
-    proc = start_app(port, {"HF_HUB_OFFLINE": "1"}, log_path=tmp / "server.log")
+    proc = start_app(port, {"HF_HUB_OFFLINE": "1", "ZOO_BACKEND": backend}, log_path=tmp / "server.log")
+    measure = rss_mb if backend == "local" else tree_rss_mb
     url = f"http://127.0.0.1:{port}/"
-    report = Report(seconds, clients)
+    report = Report(seconds, clients, backend=backend)
     samples: list[tuple[float, float]] = []
     calls: list[Call] = []
     lock = threading.Lock()
@@ -117,7 +123,7 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
 
     def sample() -> None:
         while not stop.is_set():
-            r = rss_mb(proc.pid)
+            r = measure(proc.pid)
             if r is not None:
                 samples.append((time.monotonic() - t_start, r))
             stop.wait(1.0)
@@ -182,7 +188,7 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
 
 
 def format_report(r: Report) -> str:
-    lines = [f"{r.clients} clients, {r.seconds:.0f} s: {r.calls} calls ({r.calls_per_second}/s), "
+    lines = [f"{r.backend} backend, {r.clients} clients, {r.seconds:.0f} s: {r.calls} calls ({r.calls_per_second}/s), "
              f"{r.good_calls} good answered, {r.refusals} hostile refused with their sentence, "
              f"{getattr(r, 'failures_total', len(r.failures))} failed; server restarted: {r.server_restarted}"]
     for ep, v in r.latency_ms.items():
@@ -204,11 +210,12 @@ def main(argv=None) -> int:
     p.add_argument("--video-share", type=float, default=0.02, help="share of calls that send a video")
     p.add_argument("--warmup", type=float, default=None, help="seconds before the memory baseline "
                    "(default: a tenth of the run, at least 60 s)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local", help="where the app runs its models")
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     warmup = args.warmup if args.warmup is not None else max(60.0, args.seconds / 10)
-    report = run(args.seconds, args.clients, args.bad_share, args.video_share, warmup)
+    report = run(args.seconds, args.clients, args.bad_share, args.video_share, warmup, args.backend)
     print(format_report(report), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(asdict(report) | {"failures_total": getattr(report, "failures_total", 0)},

@@ -7,16 +7,20 @@ and B (from the frame's grab in the page to its overlay being drawn, matched by 
 whether that delay grows over the run (last third's p50 > 1.5 x the first third's + 50 ms). The page's main
 thread load is Chromium's own count (DevTools ``Performance.getMetrics`` TaskDuration over wall time).
 ``--server-only`` runs the scripted socket client instead (bench/live_client.py, no browser): how many
-frames a second each side answers when fed as fast as it takes them.
+frames a second each side answers when fed as fast as it takes them. Each row also says where each side's
+delay went (``stages_p50_ms``: wait for a free side, encode, round trip, draw, and the gap between an answer
+and the next frame sent). ``--backend ray`` runs the models on Ray Serve (see playground/backends.py).
 
     .venv/bin/python -m bench.stream_bench [--seconds 60] [--tasks face,pose] [--size 640x480]
-        [--models pose=pose/blazepose-lite,pose/blazepose-full] [--server-only] [--json PATH]
+        [--models pose=pose/blazepose-lite,pose/blazepose-full] [--server-only] [--backend local|ray]
+        [--json PATH]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -130,7 +134,8 @@ def browser_run(port: int, tasks: list[str], seconds: float, size: tuple[int, in
                 time.sleep(seconds)
                 m1, t1 = metric(), time.monotonic()
                 stats = live_stats(page, task)
-            row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds}
+            row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds,
+                   "backend": os.environ.get("ZOO_BACKEND", "local")}
             row.update(summarize(stats, since))
             row["main_thread_busy_pct"] = round(100 * (m1["TaskDuration"] - m0["TaskDuration"]) / (t1 - t0), 1)
             rows.append(row)
@@ -141,6 +146,7 @@ def browser_run(port: int, tasks: list[str], seconds: float, size: tuple[int, in
 def server_run(port: int, tasks: list[str], seconds: float, size: tuple[int, int],
                pairs: dict[str, tuple[str, str]]) -> list[dict]:
     from bench.live_client import LiveClient, drive, jpeg
+    from bench.server import cpu_seconds
     from playground.live import StreamSession
     from playground.live_socket import TICKETS
     from playground.ui import default_pair
@@ -153,14 +159,20 @@ def server_run(port: int, tasks: list[str], seconds: float, size: tuple[int, int
         client = LiveClient(f"http://127.0.0.1:{port}/", TICKETS.issue(session))
         try:
             drive(client, frames, 5)  # models loaded, trackers warm
+            cpu0, t0 = cpu_seconds(os.getpid()), time.monotonic()
             rep = drive(client, frames, seconds)
+            cpu1, t1 = cpu_seconds(os.getpid()), time.monotonic()
         finally:
             client.close()
             session.close()
         row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds,
-               "server_only": True, **rep.summary()}
+               "server_only": True, "backend": os.environ.get("ZOO_BACKEND", "local"), **rep.summary(),
+               # cores busy during the run: this process (the app and the scripted client) and its children
+               # (with --backend ray: Ray's processes and the replicas)
+               "cores": {"app_process": round((cpu1[0] - cpu0[0]) / (t1 - t0), 2),
+                         "child_processes": round((cpu1[1] - cpu0[1]) / (t1 - t0), 2)}}
         rows.append(row)
-        print(f"{task:<13} server only: sent {row['sent_fps']:5.1f} fps | " + " | ".join(
+        print(f"{task:<13} server only: sent {row['sent_fps']:5.1f} fps, cores {row['cores']} | " + " | ".join(
             f"{k.upper()} {row[k + '_model']:<26} {row[k]['answers_per_s']:5.1f}/s latency p50 "
             f"{row[k]['latency_p50_ms']} ms, send-to-answer p50 {row[k]['delay_p50_ms']} ms" for k in ("a", "b")),
             flush=True)
@@ -187,9 +199,14 @@ def main(argv=None) -> int:
     p.add_argument("--models", action="append", default=[], metavar="TASK=A,B",
                    help="run this pair on a task's tab instead of its default pair (repeatable)")
     p.add_argument("--server-only", action="store_true", help="the scripted socket client, no browser")
+    p.add_argument("--backend", choices=("local", "ray"), default=None,
+                   help="where the models run (default: ZOO_BACKEND, else local); ray starts a local Ray "
+                        "unless RAY_ADDRESS names a cluster")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    if args.backend:
+        os.environ["ZOO_BACKEND"] = args.backend  # read when the app launches
     if not args.server_only and not chromium_available():
         print("Debian's chromium is needed: bash scripts/setup --dev", file=sys.stderr)
         return 2

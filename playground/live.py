@@ -18,12 +18,14 @@ from typing import Any, Callable, Iterable, Mapping
 import cv2
 import numpy as np
 
+from playground import backends
+from playground.backends import Stream
 from playground.engine import Prediction, predict
 from playground.offers import Offer
 from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.tracking import StreamTracker
-from zoo.cache import MODELS, close_runner, resolve_path
+from zoo.cache import close_runner, resolve_path
 from zoo.errors import BusyError, ZooError, clip, scrub
 from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
 from zoo.runtimes import runtime
@@ -81,22 +83,25 @@ class SideOutput:
             msg["draw"] = self.overlay or []
         if self.agreement is not None:
             msg["agreement"] = self.agreement
+        if backends.note():
+            msg["note"] = backends.note()
         return msg
 
 
 def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
              tracker: StreamTracker | None = None, mirror_display: bool = False, seq: int = 0,
              progress: Callable[[float, str], None] | None = None,
-             own_runner: Callable[[], Any] | None = None, render: str = "pixels") -> SideOutput:
+             stream: Stream | None = None, render: str = "pixels") -> SideOutput:
     """One model on one frame: predict, track, draw. With ``mirror_display`` (a selfie preview) the model
     sees the camera's frame as it is, and its result is mirrored to draw on the mirrored picture the user
     sees; the result's coordinates (and the handedness of hands) are then those of that picture.
-    ``own_runner`` gives the stream's own runner for the model (video mode), or None for the shared one.
+    ``stream`` names the live stream's side, whose own runner (video mode) a tracking model uses; None: the
+    shared one.
     ``render``: "pixels" draws on the frame (``annotated``), "overlay" records the drawing for the
     browser's live view (``overlay``)."""
     pred_kw, draw_kw = controls_kwargs(controls)
     try:
-        pred = predict(spec, frame, progress=progress, runner=own_runner() if own_runner else None, **pred_kw)
+        pred = predict(spec, frame, progress=progress, stream=stream, **pred_kw)
         result = pred.result
         if tracker is not None:
             result = tracker.update(result)
@@ -242,7 +247,14 @@ class StreamSession:
         """The session has ended (Gradio calls this when it drops the state): its tracking runners go, and
         its live socket, if any, closes."""
         self.closed = True
+        self.end_tracking()
+
+    def end_tracking(self) -> None:
+        """The stream has ended: its tracking runners go, here and wherever the models run."""
         self.tracking.close()
+        backend = backends.current()
+        for key in self.sides:
+            backend.end_stream(f"{self.token}/{key}")
 
     def set_model(self, key: str, model_id: str) -> None:
         with self.lock:
@@ -307,7 +319,7 @@ class StreamSession:
                                          locked=True))
             return done
         side.busy = True
-        self.loading[key] = not MODELS.is_loaded(model_id)
+        self.loading[key] = not backends.current().is_loaded(model_id)
         note = self._load_reporter(key) if self.loading[key] else None
         return EXECUTOR.submit(self._run, key, spec, frame, self.controls.get(key, {}), tracker, mirror, seq,
                                note, render)
@@ -317,7 +329,7 @@ class StreamSession:
         out = None
         try:
             out = run_side(self.task, spec, frame, controls, tracker, mirror, seq, note,
-                           partial(self.tracking.runner_for, key, spec), render=render)
+                           Stream(f"{self.token}/{key}", partial(self.tracking.runner_for, key, spec)), render=render)
         finally:
             if out is None:  # run_side turns errors into sentences; this is only for the unforeseen
                 out = SideOutput(None, None, "something went wrong; the next frame tries again", seq=seq, model=spec.id)
@@ -376,13 +388,14 @@ def preload(specs: Iterable[ModelSpec], progress: Callable[[float, str], None] |
     tracker (gr.Progress with track_tqdm, which follows this thread) shows their downloads. Returns
     {model id: the sentence} for those that could not be loaded; the others are in the cache."""
     failed: dict[str, str] = {}
+    backend = backends.current()
     for spec in {s.id: s for s in specs}.values():
-        if MODELS.is_loaded(spec.id):
+        if backend.is_loaded(spec.id):
             continue
         try:
             if progress is not None:
                 progress(0.0, f"loading {spec.id} (first use)…")
-            MODELS.get(spec, progress)
+            backend.preload(spec, progress)
         except Exception as exc:  # noqa: BLE001 - reported per side
             failed[spec.id] = user_message(exc)
     return failed

@@ -208,7 +208,7 @@ class Connection:
                 task.cancel()
             if getattr(session, "live_generation", 0) == generation:
                 session.follow(None)
-                session.tracking.close()  # the stream has ended; its video-mode runners go
+                await asyncio.to_thread(session.end_tracking)  # the stream has ended; its video-mode runners go
 
     async def on_text(self, text: str) -> None:
         try:

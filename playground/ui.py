@@ -19,6 +19,7 @@ import pandas as pd
 
 from tasks import TASKS
 from tasks.base import TaskDef
+from playground import backends
 from playground.components import ImageInput, OutputImage, OutputSlider
 from playground.limits import one_at_a_time
 from playground.live import StreamSession, predict_pair, user_message
@@ -84,7 +85,8 @@ def readout(side: str, model_id: str, payload: dict[str, Any] | None = None) -> 
         return head
     if "error" in payload:
         return f"{head} · ⚠️ {payload['error']}"
-    return f"{head} · {payload.get('latency_ms', 0):.1f} ms model latency"
+    note = backends.note()  # e.g. the model cluster is unreachable and this machine runs the models
+    return f"{head} · {payload.get('latency_ms', 0):.1f} ms model latency" + (f" · ⚠️ {note}" if note else "")
 
 
 def agreement_text(agreement: dict[str, Any] | None) -> str:

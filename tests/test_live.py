@@ -196,6 +196,7 @@ def test_tracking_mode_finds_what_static_mode_finds_on_video_frames():
     """Speed does not buy wrong answers: a stream's video-mode runner against the shared static one, frame
     by frame on video.avi (a person turning in the foreground)."""
     from bench.fakecam import _frames_from_video
+    from playground.backends import Stream
     from playground.live import TrackingRunners
     from tasks.pose import keypoint_distance
     from zoo.registry import get_spec
@@ -206,7 +207,7 @@ def test_tracking_mode_finds_what_static_mode_finds_on_video_frames():
         try:
             for frame in frames[::4]:
                 static = predict(spec, frame).result
-                tracked = predict(spec, frame, runner=pool.runner_for("a", spec)).result
+                tracked = predict(spec, frame, stream=Stream("test/a", lambda: pool.runner_for("a", spec))).result
                 assert abs(len(static) - len(tracked)) <= 1, model_id
                 if model_id.startswith("pose") and len(static) and len(tracked):
                     rel, n = keypoint_distance(static.people[0], tracked.people[0])

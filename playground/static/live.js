@@ -376,7 +376,7 @@ function createLiveView(root, options) {
       const recent = s.draws.filter(([t]) => now - t <= 3000);
       p.readout.textContent = `${head} · ${m.latency_ms.toFixed(1)} ms model latency · ` +
         `${rate(recent.map(([t]) => t), now).toFixed(1)} overlays/s · ` +
-        `${median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay`;
+        `${median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay` + (m.note ? ` · ⚠️ ${m.note}` : "");
     }
     if (!agreement) agreementLine.textContent = "Agreement of A and B: —";
     else if (agreement.score === null || agreement.score === undefined) {
