@@ -18,7 +18,7 @@ from tasks import TASKS
 TITLE = "Vision playground: two models, side by side"
 INTRO = (
     "Pick a task, point your webcam or drop an image, and watch two models run on the same frames: "
-    "their speed, their results and how much they agree. Every model here runs on this machine; the "
+    "their speed, their results and how much they agree. Every model runs on the playground's own servers; the "
     "bundled ones need no network."
 )
 
