@@ -246,8 +246,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: the cluster at {args.address} cannot be reached ({exc.__class__.__name__})\n")
         return 2
     deploy(settings)
+    address = ray.get_runtime_context().gcs_address
+    auth = os.environ.get("RAY_AUTH_MODE", "token")  # Ray 2.60 clusters use token auth unless told otherwise
     sys.stdout.write(f"the playground's models are served on the cluster as {APP_NAME!r}: {asdict(settings)}\n"
-                     f"start the front end with: ZOO_BACKEND=ray RAY_ADDRESS={args.address} python app.py\n")
+                     f"start the front end with: RAY_AUTH_MODE={auth} ZOO_BACKEND=ray RAY_ADDRESS={address} "
+                     "python app.py\n" + ("(with the cluster's token: its ~/.ray/auth_token, or RAY_AUTH_TOKEN)\n"
+                                           if auth == "token" else ""))
     return 0
 
 
