@@ -26,7 +26,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from playground.serving import APP_NAME, frames_setting, multiplexed_id, pack_frame
+from playground.serving import APP_NAME, frames_setting, multiplexed_id, pack_frame, reachable
 from zoo.errors import ZooError
 
 log = logging.getLogger(__name__)
@@ -88,18 +88,6 @@ class LocalBackend:
 
     def end_stream(self, key: str) -> None:
         """Nothing: a stream's own runners close with its session (``playground.live.TrackingRunners``)."""
-
-
-def reachable(address: str, timeout_s: float = 5.0) -> None:
-    """Fail fast (ray.init itself retries for minutes) when nothing listens at a ``host:port`` address
-    (``ray://host:port`` too); ``auto`` and other forms are left to Ray."""
-    import socket
-
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
-    if not host or not port.isdigit():
-        return
-    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
-        pass
 
 
 def _lost(exc: BaseException) -> bool:

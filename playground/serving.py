@@ -114,6 +114,18 @@ def unpack_frame(frame: Any) -> np.ndarray:
     return frame
 
 
+def reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast (ray.init itself retries for minutes) when nothing listens at a ``host:port`` address
+    (``ray://host:port`` too); ``auto`` and other forms are left to Ray."""
+    import socket
+
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        return
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+        pass
+
+
 def multiplexed_id(spec: Any, stream_key: str | None) -> str:
     """The id a call is routed by: the model's own, or the model's for one stream when it keeps tracking
     state (so that the stream's frames go to the replica holding that state)."""
@@ -241,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = ServeSettings.from_env()
     try:
+        reachable(args.address)
         ray.init(address=args.address, runtime_env=runtime_env(), include_dashboard=False)
     except Exception as exc:  # noqa: BLE001
         sys.stderr.write(f"error: the cluster at {args.address} cannot be reached ({exc.__class__.__name__})\n")

@@ -206,3 +206,22 @@ def test_an_unreachable_cluster_is_one_sentence_or_the_local_path(tmp_path):
     assert "ClusterError the model cluster at 127.0.0.1:9 cannot be reached" in outs[0], outs[0]
     assert outs[1].startswith("local 1") and "cannot be reached" in outs[1] and "running on the app's own machine" in outs[1], outs[1]
     assert "/" not in outs[0].split("reached", 1)[1].splitlines()[0]  # no server path in the sentence
+
+
+def test_the_serving_command_deploys_on_a_running_cluster(cluster):
+    """`python -m playground.serving` joins the cluster by address, (re)deploys the application with the
+    ZOO_RAY_* settings it is given, and prints the front end's command; the application then answers."""
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    env = {**os.environ, "RAY_ADDRESS": address, "RAY_AUTH_MODE": "token", "PYTHONPATH": str(REPO),
+           "ZOO_RAY_MIN_REPLICAS": "2", "ZOO_RAY_MAX_REPLICAS": "3", "ZOO_RAY_TARGET_ONGOING": "1.5",
+           "ZOO_RAY_CPUS_PER_REPLICA": "0.5", "ZOO_RAY_MODELS_PER_REPLICA": "6", "ZOO_RAY_MAX_ONGOING": "8"}
+    run = subprocess.run([sys.executable, "-m", "playground.serving"], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"ZOO_BACKEND=ray RAY_ADDRESS={address} python app.py" in run.stdout, run.stdout
+    assert len(predict("face/blazeface-short", load_image(sample_image_path())).result) == 1
+    bad = subprocess.run([sys.executable, "-m", "playground.serving", "--address", "127.0.0.1:9"], cwd=REPO,
+                         env={**env, "RAY_ADDRESS": ""}, capture_output=True, text=True, timeout=240)
+    assert bad.returncode == 2 and "cannot be reached" in bad.stderr, bad.stderr[-500:]
