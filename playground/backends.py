@@ -26,7 +26,8 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from playground.serving import APP_NAME, frames_setting, multiplexed_id, pack_frame, reachable
+from playground.serving import APP_NAME, frames_setting, multiplexed_id, pack_frame, reachable, runtime_env
+from playground.serving import deploy as deploy_app
 from zoo.errors import ZooError
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,6 @@ class RayBackend:
         import ray
         from ray import serve
 
-        from playground import serving
-
         self.note = ""
         self.frames = frames_setting()
         self.timeout_s = float(os.environ.get("ZOO_RAY_TIMEOUT_S", "60"))
@@ -119,12 +118,12 @@ class RayBackend:
                 reachable(self.address)
             if not ray.is_initialized():
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False, **({} if self.address else {"runtime_env": serving.runtime_env()}))
+                         configure_logging=False, **({} if self.address else {"runtime_env": runtime_env()}))
         except Exception as exc:  # noqa: BLE001 - any failure to join is the same sentence to a person
             raise ClusterError(f"the model cluster at {self.address or 'this machine'} cannot be reached "
                                f"({exc.__class__.__name__})") from exc
         if deploy if deploy is not None else not self.address:
-            self.handle = serving.deploy()
+            self.handle = deploy_app()
         else:
             try:
                 self.handle = serve.get_app_handle(APP_NAME)
@@ -245,7 +244,7 @@ def note() -> str:
 
 
 def use(backend: Backend | None) -> None:
-    """Set the backend (tests, and ``playground.serving``'s own checks); None: made again from the settings."""
+    """Set the backend (tests and benchmarks); None: made again from the settings."""
     global _current
     with _lock:
         _current = backend
