@@ -10,7 +10,7 @@ import logging
 import gradio as gr
 
 from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
-from playground import backends, limits
+from playground import backends, guard, limits
 from playground.live_socket import LiveSocket
 from playground.ui import build_task_tab, build_zoo_tab
 from tasks import TASKS
@@ -33,16 +33,17 @@ with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) a
 
 def launch(**kwargs):
     """Queue and launch the playground (the server, the tests and the benchmark all start it here), with
-    its limits (a bounded queue, an upload size cap, the app's own temporary files swept) and the live
-    view's socket, served in front of Gradio on the same port."""
+    its limits (a bounded queue, an upload size cap, the app's own temporary files swept), the visitor
+    policy of ``playground.guard`` on every route and connection, and the live view's socket, served in
+    front of Gradio on the same port."""
     limits.limit_malloc_arenas()
     limits.WORKSPACE.start_sweeping()
     backends.current()  # ZOO_BACKEND=ray: join (or start) the model cluster now; a sentence if it cannot
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
     from starlette.middleware import Middleware
 
-    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(limits.VisitorLimit, blocks=demo),
-                                                    Middleware(LiveSocket)]})
+    guard.install()  # header timeout, connections per address, trusted proxies (see playground/guard.py)
+    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(guard.Guard, blocks=demo), Middleware(LiveSocket)]})
     return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(**kwargs)
 
 

@@ -39,10 +39,12 @@ def socket_url(app_url: str, ticket: str | None) -> str:
 class LiveClient:
     """One socket; answers are collected by a reader thread into :attr:`messages` (with arrival times)."""
 
-    def __init__(self, app_url: str, ticket: str | None):
+    def __init__(self, app_url: str, ticket: str | None, source: str | None = None):
+        """``source``: the local address to connect from (another loopback address plays another visitor)."""
         from websockets.sync.client import connect
 
-        self.ws = connect(socket_url(app_url, ticket), max_size=None, open_timeout=10)
+        extra = {"source_address": (source, 0)} if source else {}
+        self.ws = connect(socket_url(app_url, ticket), max_size=None, open_timeout=10, **extra)
         self.messages: list[tuple[float, dict[str, Any]]] = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)

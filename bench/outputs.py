@@ -6,6 +6,7 @@ compare the two files.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -64,16 +65,15 @@ def api_outputs() -> dict:
 
 
 def main(argv=None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
+    p = argparse.ArgumentParser(prog="python -m bench.outputs", description=__doc__.splitlines()[0])
+    p.add_argument("out", metavar="OUT.json", type=Path, help="where to write the outputs (JSON)")
+    args = p.parse_args(argv)
     out = subprocess.run([sys.executable, "-m", "zoo", "list", "--json"], cwd=REPO, capture_output=True,
                          text=True, check=True)
     bundled = [r["id"] for r in json.loads(out.stdout) if r["offline"] and not r["source"].startswith("hf:")]
     result = {"cli": cli_outputs(bundled), "api": api_outputs()}
-    Path(args[0]).write_text(json.dumps(result, indent=1, sort_keys=True))
-    print(f"{len(result['cli'])} models through the CLI, {len(result['api'])} API calls -> {args[0]}")
+    args.out.write_text(json.dumps(result, indent=1, sort_keys=True))
+    print(f"{len(result['cli'])} models through the CLI, {len(result['api'])} API calls -> {args.out}")
     return 0
 
 

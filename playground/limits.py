@@ -5,6 +5,8 @@
 - :class:`Workspace`: every file the app writes for a visitor (side-by-side videos, trained heads) lives
   under one folder of its own, swept of anything older than an hour and removed when the process exits.
 - The queue and upload limits the app launches with, read from the environment when the app starts.
+
+What one visitor may hold at once (queue places, live views, connections...) is ``playground.guard``'s.
 """
 from __future__ import annotations
 
@@ -128,77 +130,3 @@ class Workspace:
 
 
 WORKSPACE = Workspace()
-
-
-def per_session_pending() -> int:
-    return env_int("PLAYGROUND_PER_SESSION", 8)
-
-
-def per_address_pending() -> int:
-    return env_int("PLAYGROUND_PER_ADDRESS", 24)
-
-
-class VisitorLimit:
-    """ASGI middleware in front of Gradio's queue: a session may have at most ``PLAYGROUND_PER_SESSION``
-    events waiting or running, and one network address at most ``PLAYGROUND_PER_ADDRESS`` (several tabs,
-    several API clients); past that, the join is answered 429 with a sentence instead of filling the queue
-    that every other visitor waits in. Streams are one event each, however many frames they carry."""
-
-    def __init__(self, app, blocks) -> None:
-        self.app, self.blocks = app, blocks
-
-    async def __call__(self, scope, receive, send):
-        if scope.get("type") != "http" or scope.get("method") != "POST" or \
-                not scope.get("path", "").endswith("/queue/join"):
-            return await self.app(scope, receive, send)
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-            if sum(map(len, chunks)) > 8 << 20:  # a join is a few kB of JSON
-                return await _answer(send, 413, "the request is too large")
-        body = b"".join(chunks)
-        refusal = self._refusal(body, scope)
-        if refusal:
-            return await _answer(send, 429, refusal)
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return await self.app(scope, replay, send)
-
-    def _refusal(self, body: bytes, scope) -> str | None:
-        import json
-
-        queue = getattr(self.blocks, "_queue", None)
-        if queue is None:
-            return None
-        try:
-            session = json.loads(body or b"{}").get("session_hash")
-        except (ValueError, AttributeError):
-            return None  # Gradio answers malformed bodies itself
-        pending = queue.pending_event_ids_session.get(session) or ()
-        if session and len(pending) >= per_session_pending():
-            return (f"you already have {len(pending)} requests waiting or running; wait for them to finish "
-                    "(each visitor may have a few at a time, so that everyone gets a turn)")
-        address = (scope.get("client") or ("?",))[0]
-        mine = sum(1 for e in list(queue.event_ids_to_events.values())
-                   if getattr(getattr(getattr(e, "request", None), "client", None), "host", None) == address)
-        if mine >= per_address_pending():
-            return "too many requests from your address are waiting or running; try again in a moment"
-        return None
-
-
-async def _answer(send, status: int, sentence: str) -> None:
-    import json
-
-    body = json.dumps({"detail": sentence}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})

@@ -21,13 +21,14 @@ import numpy as np
 from playground import backends
 from playground.backends import Stream
 from playground.engine import Prediction, predict
+from playground.guard import BUDGET
 from playground.offers import Offer
 from tasks import TASKS
 from tasks.base import TaskDef
 from tasks.tracking import StreamTracker
 from zoo.cache import close_runner, resolve_path
 from zoo.errors import BusyError, ZooError, clip, scrub
-from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
+from zoo.images import ImageError, decode_jpeg, fit_within, load_image, to_rgb_uint8
 from zoo.runtimes import runtime
 from zoo.settings import env_int
 from zoo.specs import ModelSpec
@@ -41,6 +42,15 @@ STREAM_MAX_SIDE = 640  # streamed frames larger than this are downscaled once, b
 # A still image is shrunk to this before the models (their inputs are 128-640 px; a bigger picture only
 # costs memory and time) and the results are pixels of that picture.
 STILL_MAX_SIDE = 1280
+
+
+def max_frame_side() -> int:
+    """The longest side of a live frame (the page sends 1280x720 at most)."""
+    return env_int("PLAYGROUND_LIVE_MAX_SIDE", 1280)
+
+
+def max_frame_pixels() -> int:
+    return env_int("PLAYGROUND_LIVE_MAX_PIXELS", 1280 * 960)
 
 
 def controls_kwargs(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -155,9 +165,10 @@ class TrackingRunners:
     _all: "weakref.WeakSet[TrackingRunners]" = weakref.WeakSet()
 
     def __init__(self) -> None:
-        self._sides: dict[str, tuple[ModelSpec, Any]] = {}
+        self._sides: dict[str, tuple[ModelSpec, Any, str | None]] = {}
         self._lock = threading.Lock()
         self.used_at = time.monotonic()
+        self.address: str | None = None  # the visitor's address: its share of runners (playground.guard)
         TrackingRunners._all.add(self)
 
     @classmethod
@@ -177,8 +188,11 @@ class TrackingRunners:
         self.close(side)
         if rt.load_tracking is None or not rt.tracks(spec):
             return None
+        address = self.address
+        BUDGET.claim("stream_runners", address)
         with TrackingRunners._count_lock:
             if TrackingRunners._count >= max_tracking_runners():
+                BUDGET.release("stream_runners", address)
                 raise BusyError("the playground is busy: every live tracking slot is taken; try again in a minute")
             TrackingRunners._count += 1
         try:
@@ -186,9 +200,10 @@ class TrackingRunners:
         except BaseException:
             with TrackingRunners._count_lock:
                 TrackingRunners._count -= 1
+            BUDGET.release("stream_runners", address)
             raise
         with self._lock:
-            self._sides[side] = (spec, runner)
+            self._sides[side] = (spec, runner, address)
         return runner
 
     def close(self, side: str | None = None) -> None:
@@ -196,10 +211,11 @@ class TrackingRunners:
         with self._lock:
             keys = [side] if side is not None else list(self._sides)
             gone = [self._sides.pop(k) for k in keys if k in self._sides]
-        for _, runner in gone:
+        for _, runner, address in gone:
             close_runner(runner)
             with TrackingRunners._count_lock:
                 TrackingRunners._count -= 1
+            BUDGET.release("stream_runners", address)
 
     @classmethod
     def close_idle(cls, idle_s: float = TRACKING_IDLE_S) -> None:
@@ -238,6 +254,15 @@ class StreamSession:
         self._latest_as: tuple[int, bool, str] = (0, True, "overlay")  # its seq, mirror flag and render mode
         self._follow: Callable[[str, int, Future], None] | None = None  # see follow()
 
+    @property
+    def address(self) -> str | None:
+        """The visitor's address, set by the live socket: its stream-mode runners count against it."""
+        return self.tracking.address
+
+    @address.setter
+    def address(self, value: str | None) -> None:
+        self.tracking.address = value
+
     def __deepcopy__(self, memo) -> "StreamSession":
         """Gradio copies a State's initial value for each browser session: each gets a fresh stream with
         the same models and controls, never another session's trackers or frames."""
@@ -272,7 +297,7 @@ class StreamSession:
 
     def take(self, frame: np.ndarray | bytes, *, seq: int | None = None, mirror: bool = True,
              render: str = "overlay", sides: Iterable[str] | None = None) -> dict[str, Future]:
-        """Offer one camera frame (as the camera sees it: an RGB array, or the JPEG bytes the page sends) to
+        """Offer one camera frame (as the camera sees it: an RGB array, or the JPEG the page sends) to
         both sides (or to ``sides``); returns {side: future of its SideOutput} for the sides that took it.
         A busy side skips it. A free side not in ``sides`` takes it when it is newer than the newest it has
         started (the page asks only the sides it believes free; the server knows better), so a frame sent
@@ -280,8 +305,8 @@ class StreamSession:
         results are those of the mirrored picture the user sees. Raises ImageError for a frame that cannot be
         read."""
         wanted = set(sides) if sides is not None else {"a", "b"}
-        if isinstance(frame, (bytes, bytearray, str)):
-            frame = load_image(frame, max_side=STREAM_MAX_SIDE)
+        if isinstance(frame, (bytes, bytearray, memoryview)):  # a live frame: a JPEG, and nothing else
+            frame = decode_jpeg(bytes(frame), max_side=max_frame_side(), max_pixels=max_frame_pixels())
         frame, _ = fit_within(to_rgb_uint8(frame), STREAM_MAX_SIDE)
         started: dict[str, Future] = {}
         with self.lock:

@@ -10,7 +10,7 @@ bring-your-own and trained models of the page apply to the next frame. It is ser
 Page -> server
     binary: an 8-byte header (uint32 little-endian sequence number, uint8 flags: bit 0 = the page shows the
     camera mirrored, bits 1 and 2 = only for side A / side B (neither: both), 3 bytes reserved) followed by
-    one JPEG frame. The page sends a frame again, with the same number, for a side that frees up before the
+    one JPEG frame (nothing else is decoded: the JPEG's own header must say a size within the caps). The page sends a frame again, with the same number, for a side that frees up before the
     camera has a new one (so that side need not wait up to a camera frame's interval).
     text: ``{"type": "ping", "t": <number>}``, answered ``{"type": "pong", "t": <same>}``.
 Server -> page (text, JSON)
@@ -35,7 +35,10 @@ from typing import Any
 
 import orjson
 
-from playground.live import StreamSession, user_message
+from playground.guard import BUDGET, address_of
+from playground.live import StreamSession, max_frame_pixels, max_frame_side, user_message
+from zoo.errors import BusyError
+from zoo.images import ImageError, jpeg_size
 from zoo.settings import env_int
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,22 @@ def idle_s() -> int:
     return env_int("PLAYGROUND_LIVE_IDLE_S", 60)
 
 
+def silent_s() -> int:
+    """A live socket that sends nothing at all (no frame, no ping) for this long is closed: its page has gone.
+    A page pings every 2 s while its view is open."""
+    return env_int("PLAYGROUND_LIVE_SILENT_S", 10)
+
+
+def check_frame(jpeg: bytes) -> None:
+    """A live frame is a JPEG whose header's size is within the caps; anything else is refused here,
+    before any decoder sees it (a 2 kB WebP or PNG can claim 50 megapixels)."""
+    width, height = jpeg_size(jpeg)
+    side, pixels = max_frame_side(), max_frame_pixels()
+    if width < 1 or height < 1 or max(width, height) > side or width * height > pixels:
+        raise ImageError(f"a frame of {width}x{height} is refused: at most {side} pixels on its longer side "
+                         f"and {pixels / 1e6:.2g} megapixels")
+
+
 class Tickets:
     """Which live socket belongs to which browser session: a ticket per session, issued by the tab's Start
     event and valid while that session lives. Holds the sessions weakly: Gradio owns them."""
@@ -83,6 +102,14 @@ class Tickets:
                 session.live_ticket = ticket
                 self._sessions[ticket] = session
             return ticket
+
+    def revoke(self, session: StreamSession) -> None:
+        """The session's socket has ended: its ticket is spent (the page's next Start gets a new one)."""
+        with self._lock:
+            ticket = getattr(session, "live_ticket", None)
+            if ticket is not None and self._sessions.get(ticket) is session:
+                del self._sessions[ticket]
+            session.live_ticket = None
 
     def session(self, ticket: str | None) -> StreamSession | None:
         with self._lock:
@@ -172,10 +199,17 @@ class Connection:
         session = TICKETS.session(ws.query_params.get("ticket"))
         await ws.accept()
         if session is None:
-            return await self.close("this live view has expired: reload the page and press Start again", 4401)
+            return await self.close("this live view has expired: press Start again (or reload the page)", 4401)
+        address = address_of(ws.scope)
+        try:
+            BUDGET.claim("live", address)
+        except BusyError as exc:
+            return await self.close(str(exc), 4429)
         if not TICKETS.claim():
+            BUDGET.release("live", address)
             return await self.close("the playground is busy: every live slot is taken; try again in a minute", 4429)
-        session.frame_at = time.monotonic()  # the idle clock starts now
+        session.address = address  # its stream-mode runners count against the same address
+        session.frame_at = heard = time.monotonic()  # the idle and silence clocks start now
         generation = getattr(session, "live_generation", 0) + 1
         session.live_generation = generation  # a newer socket for the same session replaces this one
         limit = RateLimit(max_fps())
@@ -191,10 +225,14 @@ class Connection:
                     message = None
                 if session.closed or session.live_generation != generation:
                     return await self.close("this live view was closed (the page was reloaded or opened again)")
+                now = time.monotonic()
                 if message is None:
-                    if time.monotonic() - session.frame_at > idle_s():
+                    if now - heard > silent_s():
+                        return await self.close(f"closed: the page sent nothing for {silent_s()} s")
+                    if now - session.frame_at > idle_s():
                         return await self.close(f"closed after {idle_s()} s without frames; press Start again")
                     continue
+                heard = now
                 if message["type"] == "websocket.disconnect":
                     break
                 if message.get("bytes") is not None:
@@ -204,9 +242,11 @@ class Connection:
         finally:
             self.open = False
             TICKETS.release()
+            BUDGET.release("live", address)
             for task in list(self.tasks):
                 task.cancel()
             if getattr(session, "live_generation", 0) == generation:
+                TICKETS.revoke(session)
                 session.follow(None)
                 await asyncio.to_thread(session.end_tracking)  # the stream has ended; its video-mode runners go
 
@@ -230,6 +270,10 @@ class Connection:
         if len(data) > max_frame_kb() * 1024:
             return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message":
                                     f"the frame is larger than {max_frame_kb()} kB; pick a smaller size or quality"})
+        try:
+            check_frame(data[HEADER.size:])
+        except ImageError as exc:
+            return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message": str(exc)})
         if not limit.allow():
             session.frame_at = time.monotonic()
             return await self.send({"type": "dropped", "seq": seq, "asked": asked,

@@ -202,10 +202,11 @@ def on_video(task_name: str, path, model_a: str, model_b: str, state: StreamSess
     yield rep.path, pd.DataFrame(rows), summary
 
 
-def on_add(task_name: str, repo_id: str, revision: str, state: StreamSession):
+def on_add(task_name: str, repo_id: str, revision: str, state: StreamSession, request: gr.Request = None):
     """Bring your own: a Hub model joins both pickers for this session (also the /TASK_add endpoint)."""
     try:
-        spec = state.offer.add_hub(repo_id, revision)
+        address = getattr(getattr(request, "client", None), "host", None) or "unknown"
+        spec = state.offer.add_hub(repo_id, revision, address=address)
     except Exception as exc:  # noqa: BLE001
         return gr.skip(), gr.skip(), f"⚠️ {user_message(exc)}"
     choices = model_choices(task_name, state)

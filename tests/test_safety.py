@@ -192,36 +192,71 @@ def test_a_high_frame_rate_video_is_sampled_and_capped(client, fast_clip):
     assert out[0] and str(out[0]).endswith(".mp4")
 
 
-def test_one_video_at_a_time_per_session_and_a_left_job_stops(app_url, tmp_path):
-    from zoo import stats
+class Gate:
+    """A video job whose pace the test sets: each frame waits for a permit, so "the server is busy" holds for
+    as long as the test says, on a slow machine as on a fast one."""
 
-    long_clip = high_rate_video(tmp_path / "long.mp4", fps=15, seconds=20.0)
+    def __init__(self) -> None:
+        self.permits = threading.Semaphore(0)
+        self.waiting = threading.Event()  # the job has started and waits for its next frame
+        self.closed = threading.Event()  # the job's frame reader was closed (finished or stopped)
+        self.passed = 0  # frames let through
+
+    def release(self, n: int = 10_000) -> None:
+        for _ in range(n):
+            self.permits.release()
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    from playground import ui, video
+
+    g, real = Gate(), video._sampled
+
+    def sampled(*args, **kwargs):
+        try:
+            for item in real(*args, **kwargs):
+                g.waiting.set()
+                g.permits.acquire(timeout=300)  # never held forever, whatever the test does
+                g.passed += 1
+                yield item
+        finally:
+            g.closed.set()
+
+    monkeypatch.setattr(video, "_sampled", sampled)
+    monkeypatch.setattr(ui, "VIDEO_PULSE_S", 0.0)  # the handler yields after every frame: a stop takes effect at once
+    yield g
+    g.release()  # whatever is left runs to its end
+
+
+def test_one_video_at_a_time_per_session_and_a_left_job_stops(app_url, tmp_path, gate):
+    clip = high_rate_video(tmp_path / "clip.mp4", fps=15, seconds=4.0)  # 60 frames
     c = Client(app_url, verbose=False)
-    pair = ("face/haar-frontal", "face/blazeface-full")  # models this test alone runs, to count their frames
-    first = c.submit(handle_file(str(long_clip)), *pair, api_name="/face_video")
-    time.sleep(4)
-    msg = _error_of(lambda: c.predict(handle_file(str(long_clip)), *pair, api_name="/face_video"))
+    first = c.submit(handle_file(str(clip)), *FACE, api_name="/face_video")
+    assert gate.waiting.wait(120), "the first video never started"
+    msg = _error_of(lambda: c.predict(handle_file(str(clip)), *FACE, api_name="/face_video"))
     assert "still running" in msg
-    first.cancel()  # the visitor leaves
-    time.sleep(2)
-    counted = len(stats._recent["face/haar-frontal"])
-    time.sleep(3)
-    assert len(stats._recent["face/haar-frontal"]) - counted <= 2, "the job stopped when its client left"
-    assert 0 < counted < 300
+    leaving = threading.Thread(target=first.cancel)  # the visitor leaves; the cancel waits for the frame in hand
+    leaving.start()
+    gate.release()
+    assert gate.closed.wait(120), "the job's reader was never closed"
+    leaving.join(120)
+    assert gate.passed < 10, f"the job went on after its visitor left ({gate.passed} of 60 frames)"
 
 
-def test_one_visitor_flooding_the_queue_is_refused_and_others_are_served(app_url, monkeypatch, tmp_path):
+def test_one_visitor_flooding_the_queue_is_refused_and_others_are_served(app_url, monkeypatch, tmp_path, gate):
     monkeypatch.setenv("PLAYGROUND_PER_SESSION", "1")  # read on each join
-    clip = high_rate_video(tmp_path / "long.mp4", fps=15, seconds=10.0)
+    clip = high_rate_video(tmp_path / "clip.mp4", fps=15, seconds=2.0)
     flood, other = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    busy = flood.submit(handle_file(str(clip)), *FACE, api_name="/face_video")  # seconds of work
+    busy = flood.submit(handle_file(str(clip)), *FACE, api_name="/face_video")  # held at the gate
     try:
-        time.sleep(1.5)
+        assert gate.waiting.wait(120), "the video never started"
         msg = _error_of(lambda: flood.predict(handle_file(str(sample_image_path())), *FACE, api_name="/face"))
         assert "429" in msg
         _answers(other)
     finally:
-        busy.cancel()
+        gate.release()
+        busy.result(timeout=300)
 
 
 @pytest.mark.parametrize("repo_id,revision,expect", [

@@ -188,6 +188,55 @@ def load_image(source: str | os.PathLike | bytes, *, max_side: int | None = None
     return rgb
 
 
+# Start-of-frame markers (baseline, extended, progressive, lossless; Huffman or arithmetic): they carry the size.
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_NO_LENGTH = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn stand alone
+
+
+def jpeg_size(data: bytes, *, scan_bytes: int = 65536) -> tuple[int, int]:
+    """(width, height) from a JPEG's frame header, read from its markers without decoding a pixel.
+    ImageError for anything that is not a JPEG, or whose frame header is not in its first ``scan_bytes``."""
+    view = memoryview(data)[:scan_bytes]
+    if bytes(view[:3]) != b"\xff\xd8\xff":
+        raise ImageError("not a JPEG: the live view takes JPEG frames only")
+    i = 2
+    while i + 4 <= len(view):
+        if view[i] != 0xFF:
+            break
+        marker = view[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _NO_LENGTH:
+            i += 2
+            continue
+        length = (view[i + 2] << 8) | view[i + 3]
+        if marker in _SOF and i + 9 <= len(view) and length >= 8:
+            height, width = (view[i + 5] << 8) | view[i + 6], (view[i + 7] << 8) | view[i + 8]
+            return width, height
+        if marker in (0xD9, 0xDA) or length < 2:  # the image ended, or its data began, before any frame header
+            break
+        i += 2 + length
+    raise ImageError("not a JPEG with a readable header: the live view takes JPEG frames only")
+
+
+def decode_jpeg(data: bytes, *, max_side: int, max_pixels: int) -> np.ndarray:
+    """A JPEG (and nothing else) as RGB uint8, its header's size checked against ``max_side`` and
+    ``max_pixels`` before any decoding: the live view's frames."""
+    width, height = jpeg_size(data)
+    if width < 1 or height < 1 or max(width, height) > max_side or width * height > max_pixels:
+        raise ImageError(f"a frame of {width}x{height} is refused: frames may be at most {max_side} pixels on "
+                         f"their longer side and {max_pixels / 1e6:.2g} megapixels")
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as img:
+            img.load()
+            return _pil_to_rgb(img)
+    except ImageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a JPEG that fails to decode is a broken frame
+        raise ImageError(f"the frame is not a readable JPEG ({exc.__class__.__name__})") from None
+
+
 def save_image(path: str | os.PathLike, rgb: np.ndarray) -> None:
     Image.fromarray(to_rgb_uint8(rgb)).save(path)
 
