@@ -71,7 +71,7 @@ def write_cases(folder: Path, photo: np.ndarray) -> list[Case]:
     put("cmyk.jpg", cmyk.getvalue(), "")
     for mid, expect in (("file:/etc/passwd", "unknown model"), ("hf:acme/not-added", "unknown model"),
                         ("x" * 100_000, "unknown model"), ("pose/blazepose-full", "not a face model"),
-                        ("file:../../../../etc/shadow", "unknown model")):
+                        ("file:../../../../etc/shadow", "unknown model"), ("face/\ud800", "unknown model")):
         cases.append(Case(f"id {mid[:24]}", "model", mid, expect))
     return cases
 
@@ -91,3 +91,211 @@ def high_rate_video(path: Path, fps: int = 240, seconds: float = 4.0, size: tupl
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+# --- the crowd: attackers that run beside honest visitors (bench.soak --attack) -------------------------
+# Each one loops until ``stop`` is set, from its own loopback address, bounded in what it holds at once,
+# and counts what it did in ``tally``. None reaches beyond this machine.
+
+def png16(width: int, height: int) -> bytes:
+    """A valid 16-bit grey PNG of any size with a ramp in it, written row by row (never as pixels)."""
+    comp = zlib.compressobj(9)
+    ramp = np.linspace(0, 65535, width).astype(">u2").tobytes()
+    body = bytearray()
+    for _ in range(height):
+        body += comp.compress(b"\x00" + ramp)
+    body += comp.flush()
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", bytes(body)) + chunk(b"IEND", b"")
+
+
+def webp_lossless(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height)).save(out, "WEBP", lossless=True, quality=0, method=0)
+    return out.getvalue()
+
+
+def _count(tally: dict, key: str, n: int = 1) -> None:
+    tally[key] = tally.get(key, 0) + n
+
+
+def odd_live_frames(url: str, source: str, stop, tally: dict) -> None:
+    """Live frames that are not camera JPEGs (a 16-bit PNG, a 2 kB WebP, both 7071x7071), as fast as allowed."""
+    from bench.live_client import LiveClient, frame_message, page_ticket
+
+    payloads = [png16(7071, 7071), webp_lossless(7071, 7071)]
+    while not stop.is_set():
+        try:
+            client = LiveClient(url, page_ticket(url, source=source), source=source)
+        except Exception:  # noqa: BLE001 - refused at the door
+            _count(tally, "odd_frames_refused_sockets")
+            stop.wait(1.0)
+            continue
+        try:
+            for seq in range(1, 2001):
+                if stop.is_set():
+                    break
+                client.send(frame_message(seq, payloads[seq % 2]))
+                _count(tally, "odd_frames_sent")
+                stop.wait(0.01)
+        except Exception:  # noqa: BLE001 - closed by the server
+            pass
+        finally:
+            client.close()
+
+
+def hog_live_slots(url: str, source: str, stop, tally: dict, count: int = 8) -> None:
+    """One address asks for every live slot, holds what it gets for a while (sending nothing), and again."""
+    from bench.live_client import LiveClient, page_ticket
+
+    while not stop.is_set():
+        held = []
+        for _ in range(count):
+            try:
+                client = LiveClient(url, page_ticket(url, source=source), source=source)
+                first = client.wait_for(lambda m: m["type"] in ("ready", "closed"), 10)
+                _count(tally, "hog_ready" if first and first["type"] == "ready" else "hog_refused")
+                held.append(client)
+            except Exception:  # noqa: BLE001
+                _count(tally, "hog_refused")
+        stop.wait(20.0)  # a page that went away without Stop
+        for client in held:
+            client.close()
+
+
+def call_flood(url: str, source: str, stop, tally: dict, at_once: int = 30) -> None:
+    """Joins through /gradio_api/call (not /queue/join), half with a spoofed X-Forwarded-For, 30 at a time."""
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zoo.images import sample_image_path
+
+    body = {"data": [{"path": str(sample_image_path()), "meta": {"_type": "gradio.FileData"}},
+                     "face/blazeface-short", "face/facemesh"]}
+
+    def post(i: int) -> None:
+        headers = {"X-Forwarded-For": f"203.0.113.{i % 250}"} if i % 2 else {}
+        try:
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30) as http:
+                code = http.post(f"{url}gradio_api/call/face", json=body, headers=headers).status_code
+            _count(tally, f"call_{code}")
+        except Exception:  # noqa: BLE001
+            _count(tally, "call_error")
+
+    with ThreadPoolExecutor(at_once) as pool:
+        while not stop.is_set():
+            list(pool.map(post, range(at_once)))
+            stop.wait(0.5)
+
+
+def slowloris(url: str, source: str, stop, tally: dict, at_once: int = 500) -> None:
+    """Half-open requests, re-opened as the server closes them, at most ``at_once`` held."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    held: list = []
+    try:
+        while not stop.is_set():
+            alive = []
+            for s in held:
+                try:
+                    s.setblocking(False)
+                    if s.recv(1) == b"":
+                        s.close()
+                        _count(tally, "slowloris_closed_by_server")
+                        continue
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    s.close()
+                    _count(tally, "slowloris_closed_by_server")
+                    continue
+                alive.append(s)
+            held = alive
+            while len(held) < at_once and not stop.is_set():
+                try:
+                    s = socket.create_connection((u.hostname, u.port), timeout=5, source_address=(source, 0))
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+                    held.append(s)
+                    _count(tally, "slowloris_opened")
+                except OSError:
+                    _count(tally, "slowloris_refused")
+                    break
+            tally["slowloris_held_now"] = len(held)
+            stop.wait(1.0)
+    finally:
+        for s in held:
+            s.close()
+
+
+def bad_json(url: str, source: str, stop, tally: dict) -> None:
+    """A 20 MB JSON body and a 100,000-deep one, over and over."""
+    import httpx
+
+    big = b'{"data": ["' + b"x" * (20 << 20) + b'"]}'
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=60) as http:
+        while not stop.is_set():
+            for name, body in (("big", big), ("deep", deep)):
+                try:
+                    code = http.post(f"{url}gradio_api/call/face", content=body,
+                                     headers={"content-type": "application/json"}).status_code
+                    _count(tally, f"json_{name}_{code}")
+                except Exception:  # noqa: BLE001
+                    _count(tally, f"json_{name}_error")
+            stop.wait(1.0)
+
+
+def large_stills(url: str, source: str, stop, tally: dict, folder: Path) -> None:
+    """Four 16-bit PNGs of 7071x7071 at once through the API, every 30 s."""
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = folder / "sixteen-7071.png"
+    path.write_bytes(png16(7071, 7071))
+
+    def one(_: int) -> None:
+        try:  # the file goes up like any upload, then the API is called on it
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=120) as http:
+                up = http.post(f"{url}gradio_api/upload", files={"files": (path.name, path.read_bytes(), "image/png")})
+                server_path = up.json()[0]
+                body = {"data": [{"path": server_path, "meta": {"_type": "gradio.FileData"}},
+                                 "face/blazeface-short", "face/facemesh"]}
+                code = http.post(f"{url}gradio_api/call/face", json=body).status_code
+            _count(tally, f"large_png_{code}")
+        except Exception:  # noqa: BLE001
+            _count(tally, "large_png_error")
+
+    with ThreadPoolExecutor(4) as pool:
+        while not stop.is_set():
+            list(pool.map(one, range(4)))
+            stop.wait(30.0)
+
+
+def gone_pages(url: str, source: str, stop, tally: dict) -> None:
+    """Pages that open their live view, send one frame, then say nothing with their connection still open."""
+    from bench.fakecam import make_frames
+    from bench.live_client import LiveClient, frame_message, jpeg, page_ticket
+
+    frame = jpeg(make_frames(640, 480, fps=25, seconds=1)[0])
+    while not stop.is_set():
+        try:
+            client = LiveClient(url, page_ticket(url, source=source), source=source)
+            client.send(frame_message(1, frame))
+            closed = client.wait_for(lambda m: m["type"] == "closed", 90)
+            _count(tally, "gone_page_closed_by_server" if closed else "gone_page_still_open")
+            client.close()
+        except Exception:  # noqa: BLE001
+            _count(tally, "gone_page_refused")
+            stop.wait(1.0)
+
+
+CROWD = {  # attacker -> its loopback address
+    odd_live_frames: "127.0.0.2", hog_live_slots: "127.0.0.3", call_flood: "127.0.0.4", slowloris: "127.0.0.5",
+    bad_json: "127.0.0.6", large_stills: "127.0.0.7", gone_pages: "127.0.0.8",
+}

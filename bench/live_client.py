@@ -36,6 +36,38 @@ def socket_url(app_url: str, ticket: str | None) -> str:
     return f"{base}/live/ws" + (f"?ticket={ticket}" if ticket is not None else "")
 
 
+def page_ticket(app_url: str, task: str = "face", source: str | None = None, timeout: float = 60.0) -> str:
+    """A live ticket the way the page gets one: its Start button's event, joined through the queue with a
+    session of its own (raw HTTP, as any client of the page can), its answer read from the event stream."""
+    import secrets
+
+    import httpx
+
+    transport = httpx.HTTPTransport(local_address=source) if source else None
+    base = app_url.rstrip("/") + "/"
+    with httpx.Client(transport=transport, timeout=timeout) as http:
+        config = http.get(f"{base}config").json()
+        ids = {c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == f"{task}-live-start"}
+        dep = next(i for i, d in enumerate(config["dependencies"])
+                   if any(t[0] in ids for t in d.get("targets", [])) and d.get("backend_fn"))
+        fn_id = config["dependencies"][dep].get("id", dep)
+        session = secrets.token_hex(6)
+        inputs = config["dependencies"][dep].get("inputs", [])
+        join = http.post(f"{base}gradio_api/queue/join", json={"fn_index": fn_id, "session_hash": session,
+                                                                 "data": [None] * len(inputs), "trigger_id": None})
+        join.raise_for_status()
+        with http.stream("GET", f"{base}gradio_api/queue/data", params={"session_hash": session}) as events:
+            for line in events.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                msg = json.loads(line[5:])
+                if msg.get("msg") == "process_completed":
+                    if not msg.get("success"):
+                        raise RuntimeError(f"the Start event failed: {msg.get('output')}")
+                    return msg["output"]["data"][0]
+    raise RuntimeError("the Start event gave no ticket")
+
+
 class LiveClient:
     """One socket; answers are collected by a reader thread into :attr:`messages` (with arrival times)."""
 

@@ -2,7 +2,13 @@
 with hostile inputs mixed in (bench/hostile.py), and the server's memory sampled throughout.
 
     .venv/bin/python -m bench.soak [--seconds 600] [--clients 8] [--bad-share 0.2] [--video-share 0.02]
-                                   [--backend local|ray] [--json PATH]
+                                   [--live 2] [--attack] [--backend local|ray] [--json PATH]
+
+With ``--live N``, N honest live visitors (scripted sockets, their tickets from the page's Start event) drive
+the face tab the whole time; their answers/s are measured alone for 30 s first. With ``--attack``, the crowd
+of ``bench.hostile.CROWD`` runs beside them, each attacker from its own loopback address (odd live frames,
+live slot hogging, /call floods with spoofed forwarded headers, slowloris, large and deep JSON, large 16-bit
+PNGs, pages that go silent), and its tally is reported.
 
 With ``--backend ray`` the app runs its models on Ray Serve (a local Ray that the app starts, or the cluster
 at RAY_ADDRESS); memory is then the app's whole process tree (Ray's own processes and the replicas too).
@@ -56,6 +62,9 @@ class Report:
     server_restarted: bool = False
     calls_per_second: float = 0.0
     backend: str = "local"
+    live_alone: list[dict] = field(default_factory=list)  # per live visitor: answers/s of A and B, alone
+    live_during: list[dict] = field(default_factory=list)  # the same during the soak
+    attacks: dict = field(default_factory=dict)  # what the crowd did (bench.hostile's tallies)
 
 
 def _default_pairs() -> dict[str, tuple[str, str]]:
@@ -96,8 +105,33 @@ def _call(client, case: Case | None, endpoint: str, pair: tuple[str, str], photo
         return Call(endpoint, name, ok, case is not None, time.monotonic() - t0, msg[:300])
 
 
+def _live_visitor(url: str, seconds: float, frames: list[bytes], out: list, source: str = "127.0.0.1") -> None:
+    """One honest live visitor on the face tab for ``seconds``: its answers/s per side go into ``out``."""
+    from bench.live_client import LiveClient, drive, page_ticket
+
+    try:
+        client = LiveClient(url, page_ticket(url, source=source), source=source)
+        client.wait_for(lambda m: m["type"] == "ready", 10)
+        rep = drive(client, frames, seconds).summary()
+        client.close()
+        out.append({"a": rep["a"]["answers_per_s"], "b": rep["b"]["answers_per_s"]})
+    except Exception as exc:  # noqa: BLE001 - a visitor that could not run is a failure of the run
+        out.append({"a": 0.0, "b": 0.0, "error": str(exc)[:200]})
+
+
+def _live_round(url: str, visitors: int, seconds: float, frames: list[bytes]) -> list[dict]:
+    out: list[dict] = []
+    threads = [threading.Thread(target=_live_visitor, args=(url, seconds, frames, out), daemon=True)
+               for _ in range(visitors)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    return out
+
+
 def run(seconds: float, clients: int, bad_share: float, video_share: float, warmup_s: float,
-        backend: str = "local") -> Report:
+        backend: str = "local", live: int = 0, attack: bool = False) -> Report:
     from gradio_client import Client
 
     from zoo.images import load_image, sample_image_path
@@ -151,11 +185,32 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     pid = proc.pid
+    frames: list[bytes] = []
+    if live:
+        from bench.fakecam import make_frames
+        from bench.live_client import jpeg
+
+        frames = [jpeg(f) for f in make_frames(640, 480, fps=25, seconds=2)[:30]]
+        report.live_alone = _live_round(url, live, 30.0, frames)
+        t_start = time.monotonic()  # the soak's clock starts after the live baseline
+    crowd_stop = threading.Event()
+    crowd = []
+    if attack:
+        from bench.hostile import CROWD, large_stills
+
+        for fn, source in CROWD.items():
+            args = (url, source, crowd_stop, report.attacks) + ((tmp,) if fn is large_stills else ())
+            crowd.append(threading.Thread(target=fn, args=args, daemon=True, name=fn.__name__))
+    live_threads = [threading.Thread(target=_live_visitor, args=(url, seconds, frames, report.live_during),
+                                     daemon=True) for _ in range(live)]
     threads = [threading.Thread(target=client_loop, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
+    for t in crowd + live_threads + threads:
         t.start()
-    for t in threads:
+    for t in threads + live_threads:
         t.join(seconds + 300)
+    crowd_stop.set()
+    for t in crowd:
+        t.join(120)
     stop.set()
     sampler.join(5)
     alive = proc.poll() is None
@@ -197,6 +252,13 @@ def format_report(r: Report) -> str:
         m = r.rss_mb
         lines.append(f"  RSS MB: start {m['start']}, after warm-up {m['after_warmup']}, peak {m['peak']}, "
                      f"end {m['end']} (end - after warm-up: {m['end'] - m['after_warmup']:+d})")
+    if r.live_alone or r.live_during:
+        alone = [v for d in r.live_alone for v in (d["a"], d["b"])]
+        during = [v for d in r.live_during for v in (d["a"], d["b"])]
+        share = (sum(during) / sum(alone)) if sum(alone) else 0.0
+        lines.append(f"  live visitors: alone {r.live_alone}, during {r.live_during}: {share:.0%} of alone")
+    if r.attacks:
+        lines.append("  crowd: " + ", ".join(f"{k} {v}" for k, v in sorted(r.attacks.items())))
     for f in r.failures[:10]:
         lines.append(f"  failed: {f['endpoint']} {f['case']}: {f['message'][:160]}")
     return "\n".join(lines)
@@ -211,11 +273,14 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=float, default=None, help="seconds before the memory baseline "
                    "(default: a tenth of the run, at least 60 s)")
     p.add_argument("--backend", choices=("local", "ray"), default="local", help="where the app runs its models")
+    p.add_argument("--live", type=int, default=0, help="honest live visitors beside the API clients")
+    p.add_argument("--attack", action="store_true", help="run the hostile crowd (bench.hostile.CROWD) beside them")
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     warmup = args.warmup if args.warmup is not None else max(60.0, args.seconds / 10)
-    report = run(args.seconds, args.clients, args.bad_share, args.video_share, warmup, args.backend)
+    report = run(args.seconds, args.clients, args.bad_share, args.video_share, warmup, args.backend,
+                 live=args.live, attack=args.attack)
     print(format_report(report), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(asdict(report) | {"failures_total": getattr(report, "failures_total", 0)},

@@ -26,7 +26,8 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from playground.serving import APP_NAME, frames_setting, multiplexed_id, pack_frame, reachable, runtime_env
+from playground.serving import (APP_NAME, frames_setting, local_ray_options, multiplexed_id, pack_frame,
+                                prepare_local_ray, reachable, runtime_env)
 from playground.serving import deploy as deploy_app
 from zoo.errors import ZooError
 
@@ -106,19 +107,21 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, address: str | None = None, deploy: bool | None = None) -> None:
+        self.address = address if address is not None else os.environ.get("RAY_ADDRESS") or None
+        if not self.address:
+            prepare_local_ray()
         import ray
         from ray import serve
 
         self.note = ""
         self.frames = frames_setting()
         self.timeout_s = float(os.environ.get("ZOO_RAY_TIMEOUT_S", "60"))
-        self.address = address if address is not None else os.environ.get("RAY_ADDRESS") or None
         try:
             if self.address and not ray.is_initialized():
                 reachable(self.address)
             if not ray.is_initialized():
-                ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False, **({} if self.address else {"runtime_env": runtime_env()}))
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                         **({} if self.address else {"runtime_env": runtime_env(), **local_ray_options()}))
         except Exception as exc:  # noqa: BLE001 - any failure to join is the same sentence to a person
             raise ClusterError(f"the model cluster at {self.address or 'this machine'} cannot be reached "
                                f"({exc.__class__.__name__})") from exc

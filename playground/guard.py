@@ -51,7 +51,7 @@ class Share:
 
 SHARES = {
     "live": Share("PLAYGROUND_LIVE_PER_ADDRESS", 2, "live views"),
-    "stream_runners": Share("PLAYGROUND_STREAM_RUNNERS_PER_ADDRESS", 2, "stream-mode model runners"),
+    "stream_runners": Share("PLAYGROUND_STREAM_RUNNERS_PER_ADDRESS", 4, "stream-mode model runners"),
     "queue": Share("PLAYGROUND_PER_ADDRESS", 24, "requests waiting or running"),
     "adds": Share("PLAYGROUND_ADDS_PER_ADDRESS", 10, "Hub models added"),
     "uploads": Share("PLAYGROUND_UPLOADS_PER_ADDRESS", 8, "uploads at once"),

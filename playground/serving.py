@@ -114,6 +114,27 @@ def unpack_frame(frame: Any) -> np.ndarray:
     return frame
 
 
+def prepare_local_ray() -> None:
+    """Call before ``import ray`` when this process will start a Ray of its own: a one-machine Ray, whose
+    every port (agents, metrics exporters, dashboard) listens on loopback. Otherwise Ray's metrics ports
+    listen on all interfaces, unauthenticated, and tell the node's address, session and deployment names.
+    ``ZOO_RAY_NODE_IP`` (the address other machines reach this one at) opts out, for a Ray of several
+    machines."""
+    if os.environ.get("ZOO_RAY_NODE_IP"):
+        return
+    if "ray" in sys.modules and "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ:
+        log.warning("ray was imported before prepare_local_ray(): its ports may listen on every interface")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray's switch for a one-machine Ray
+
+
+def local_ray_options() -> dict[str, Any]:
+    """``ray.init`` options for a Ray this process starts itself (after :func:`prepare_local_ray`)."""
+    options: dict[str, Any] = {"include_dashboard": False, "dashboard_host": "127.0.0.1"}
+    if os.environ.get("ZOO_RAY_NODE_IP"):
+        options["_node_ip_address"] = os.environ["ZOO_RAY_NODE_IP"]
+    return options
+
+
 def reachable(address: str, timeout_s: float = 5.0) -> None:
     """Fail fast (ray.init itself retries for minutes) when nothing listens at a ``host:port`` address
     (``ray://host:port`` too); ``auto`` and other forms are left to Ray."""

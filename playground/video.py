@@ -102,6 +102,15 @@ def _open(path: str | Path):
     return container, stream
 
 
+def upright(frame) -> np.ndarray:
+    """A decoded frame as RGB, turned as its display matrix says (a phone's portrait clip is stored sideways
+    with a rotation to show it by): the rotation is counter-clockwise degrees, as FFmpeg's own autorotate
+    reads it."""
+    rgb = frame.to_ndarray(format="rgb24")
+    quarter = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, quarter)) if quarter else rgb
+
+
 def _sampled(container, stream, max_seconds: float, fps_out: float, note: list[str]):
     """(time s, RGB frame) at most ``fps_out`` a second for ``max_seconds``, each frame shrunk for the models."""
     next_t, decoded = 0.0, 0
@@ -123,7 +132,7 @@ def _sampled(container, stream, max_seconds: float, fps_out: float, note: list[s
             if scale < 1.0:
                 frame = frame.reformat(width=max(2, round(frame.width * scale)),
                                        height=max(2, round(frame.height * scale)))
-            yield t, frame.to_ndarray(format="rgb24")
+            yield t, upright(frame)
     except ZooError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged stream ends the video where it breaks

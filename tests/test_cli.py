@@ -93,3 +93,17 @@ def test_bench_reports_latency_figures():
     (row,) = json.loads(p.stdout)
     assert row["model"] == "face/blazeface-short" and (row["width"], row["height"]) == (320, 240)
     assert 0 < row["p50_ms"] <= row["p95_ms"] and row["fps"] > 0 and row["load_s"] >= 0
+
+
+@pytest.mark.parametrize("command", [["app.py"], ["-m", "zoo"], ["-m", "playground.serving"], ["-m", "bench.soak"],
+                                     ["-m", "bench.attacks"], ["-m", "bench.outputs"], ["-m", "bench.stream_bench"],
+                                     ["-m", "bench.ray_hop"]])
+def test_every_command_line_answers_help_and_writes_nothing(command, tmp_path):
+    """Each command parses its arguments (argparse): --help prints usage and exits 0, and no file named
+    after an argument appears (bench.outputs once wrote its output to a file called --help)."""
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO)}
+    target = [str(REPO / command[0])] if command[0].endswith(".py") else command
+    p = subprocess.run([sys.executable, *target, "--help"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert p.returncode == 0 and "usage:" in p.stdout, (p.returncode, p.stdout[-300:], p.stderr[-500:])
+    assert list(tmp_path.iterdir()) == []

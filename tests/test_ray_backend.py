@@ -4,6 +4,7 @@ replica and released, the autoscaling settings as Serve holds them, and the app 
 Skipped where ray[serve] is not installed (``bash scripts/setup --ray``; ``--dev`` includes it)."""
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import subprocess
@@ -14,6 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from playground import serving  # noqa: E402
+
+serving.prepare_local_ray()  # before ray is imported: this module's Ray is one machine's, as the app's own is
 pytest.importorskip("ray.serve")
 
 from bench.fakecam import make_frames  # noqa: E402
@@ -35,10 +39,12 @@ def cluster():
     import ray
     from ray import serve
 
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env=serving.runtime_env())
+    before = _wildcard_listeners()
+    ray.init(num_cpus=4, log_to_driver=False, configure_logging=False, runtime_env=serving.runtime_env(),
+             **serving.local_ray_options())
     serving.deploy(SETTINGS)
     backend = backends.RayBackend(deploy=False)
+    backend.opened_on_all_interfaces = {p: c for p, c in _wildcard_listeners().items() if p not in before}
     backends.use(backend)
     try:
         yield backend
@@ -46,6 +52,43 @@ def cluster():
         backends.use(None)
         serve.shutdown()
         ray.shutdown()
+
+
+def _wildcard_listeners() -> dict[int, str]:
+    """Ports listening on every interface (0.0.0.0 or ::) on this machine now, with the command line of the
+    process that holds each (Linux: /proc/net/tcp* and each process's socket descriptors)."""
+    inodes = {}
+    for table, wildcard in (("/proc/net/tcp", "00000000"), ("/proc/net/tcp6", "0" * 32)):
+        try:
+            rows = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            addr, port = cols[1].split(":")
+            if cols[3] == "0A" and addr == wildcard:  # LISTEN
+                inodes[cols[9]] = int(port, 16)
+    owners = {}
+    for fd in glob.glob("/proc/[0-9]*/fd/*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            pid = fd.split("/")[2]
+            try:
+                owners[inodes[target[8:-1]]] = open(f"/proc/{pid}/cmdline").read().replace("\0", " ")[:120]
+            except OSError:
+                pass
+    return {port: owners.get(port, "?") for port in inodes.values()}
+
+
+def test_a_ray_the_app_starts_keeps_its_metrics_and_agents_on_loopback(cluster):
+    """Ray's agents, metrics exporters and dashboard listen on loopback. The one exception Ray Serve 2.60
+    hard-codes: each replica's internal gRPC port ("[::]:0" in serve/_private/replica.py), which serves
+    handle calls, not metrics."""
+    opened = {port: cmd for port, cmd in cluster.opened_on_all_interfaces.items() if "ServeReplica" not in cmd}
+    assert opened == {}, "Ray opened these ports on every interface"
 
 
 def _photos() -> list[tuple[str, np.ndarray]]:

@@ -48,3 +48,33 @@ def test_a_broken_model_is_reported_and_the_other_side_still_runs(clip):
     rep = process_video("face", clip, "face/blazeface-short", "face/nope", max_seconds=0.5)
     assert rep.frames == 5 and all(np.isfinite(rep.latency["a"]))
     assert any("unknown model 'face/nope'" in e for e in rep.errors)
+
+
+def test_a_clip_stored_sideways_with_a_display_rotation_is_read_upright(tmp_path, grace):
+    """A phone keeps a portrait clip as landscape frames plus a display matrix that turns them; the models
+    and the side-by-side video see the picture as the phone shows it."""
+    import av
+
+    from playground.video import upright
+
+    portrait = grace[:600 - 600 % 16, :512]  # 512 wide, 592 high: the picture as it should be seen
+    stored = np.ascontiguousarray(np.rot90(portrait, -1))  # turned a quarter clockwise, as the sensor has it
+    path = tmp_path / "portrait.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = stored.shape[1], stored.shape[0], "yuv420p"
+        stream.options = {"qscale": "2"}
+        stream.set_display_rotation(90)
+        for _ in range(10):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with av.open(str(path)) as container:
+        frame = upright(next(container.decode(video=0)))
+    assert frame.shape == portrait.shape
+    assert np.abs(frame.astype(int) - portrait).mean() < 8, "upright, and the same picture"
+    rep = process_video("face", path, "face/blazeface-short", "face/facemesh", max_seconds=1.0)
+    with av.open(rep.path) as container:
+        side_by_side = next(container.decode(video=0))
+    assert side_by_side.width < 2 * side_by_side.height, "two portrait panels, not two landscape ones"

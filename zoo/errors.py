@@ -8,8 +8,9 @@ _PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)+([\w.@+-]+)")
 
 
 def clip(text: object, limit: int = MAX_ECHO) -> str:
-    """An input as it may be quoted back to a person: one line, cut short."""
-    s = " ".join(str(text).split())
+    """An input as it may be quoted back to a person: one line, cut short, and valid text (a lone surrogate,
+    which no JSON encoder of the answer would take, becomes U+FFFD)."""
+    s = " ".join(str(text).encode("utf-8", "replace").decode("utf-8").split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import threading
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +24,12 @@ from zoo.errors import ZooError
 
 # Formats the playground decodes; anything else is refused from its header.
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-# Decoding a large picture costs its full size in memory for a moment: at most this many at once.
+# Decoding a picture costs its full size in memory for a moment: at most two decodes at once, and of those
+# larger than LARGE_PIXELS one at a time (four 50-megapixel 16-bit PNGs at once took 1.15 GB without it).
 _DECODES = threading.BoundedSemaphore(2)
+_LARGE_DECODES = threading.BoundedSemaphore(1)
+LARGE_PIXELS = 12_000_000
+_SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 
 
 def max_pixels() -> int:
@@ -114,10 +120,24 @@ def _composite(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return (rgb.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
 
 
-def _pil_to_rgb(img: Image.Image) -> np.ndarray:
+def _high_bytes(img: Image.Image) -> np.ndarray:
+    """A 16-bit greyscale image straight to 8 bits: the high byte of each pixel, read through a view (no
+    16-bit arithmetic copy; the one copy is the array of the decoded pixels)."""
+    wide = np.asarray(img)
+    big_endian = wide.dtype.byteorder == ">" or (wide.dtype.byteorder == "=" and sys.byteorder == "big")
+    return np.ascontiguousarray(wide.view(np.uint8).reshape(*wide.shape, 2)[..., 0 if big_endian else 1])
+
+
+def _pil_to_rgb(img: Image.Image, max_side: int | None = None) -> np.ndarray:
+    """RGB uint8 from any decoded PIL image; with ``max_side``, a single-channel picture is shrunk before it
+    is spread to three channels (a third of the memory)."""
     img = ImageOps.exif_transpose(img)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        return to_rgb_uint8(np.asarray(img).astype(np.uint16))
+    if img.mode in _SIXTEEN_BIT:
+        grey = _high_bytes(img)
+        img.close()  # its 16-bit pixels are not needed any more
+        if max_side:
+            grey, _ = fit_within(grey, max_side)
+        return to_rgb_uint8(grey)
     if img.mode in ("I", "F"):
         return to_rgb_uint8(np.asarray(img))
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info):
@@ -171,7 +191,8 @@ def load_image(source: str | os.PathLike | bytes, *, max_side: int | None = None
         check_size(img.width, img.height, name)
         if max_side and img.format == "JPEG":
             img.draft("RGB", (max_side, max_side))  # DCT scaling: a power-of-two reduction at decode
-        with _DECODES:
+        large = img.width * img.height > LARGE_PIXELS
+        with _DECODES, (_LARGE_DECODES if large else nullcontext()):
             try:
                 img.load()
             except OSError as exc:
@@ -180,11 +201,16 @@ def load_image(source: str | os.PathLike | bytes, *, max_side: int | None = None
                 raise ImageError(f"{name}: not a readable image ({why})") from None
             except (ValueError, SyntaxError, Image.DecompressionBombError, MemoryError) as exc:
                 raise ImageError(f"{name}: not a readable image ({exc.__class__.__name__})") from None
-            rgb = _pil_to_rgb(img)
+            rgb = _pil_to_rgb(img, max_side)
+            img.close()
+            if max_side:
+                rgb, _ = fit_within(rgb, max_side)
     finally:
         img.close()
-    if max_side:
-        rgb, _ = fit_within(rgb, max_side)
+        if large:
+            from zoo.cache import trim_memory
+
+            trim_memory()  # hand the decode's memory back to the system now, not at some later allocation
     return rgb
 
 

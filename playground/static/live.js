@@ -78,6 +78,7 @@ function createLiveView(root, options) {
   let agreement = null;
   let rafPending = false;
   let closedNote = "";
+  let watch = null;  // the timer that checks the view is still shown
   const captured = new Map();  // seq -> performance.now() when the camera frame was grabbed
   const stats = {
     camera: [],                  // times of new camera frames
@@ -95,6 +96,9 @@ function createLiveView(root, options) {
   // ----- camera -----
   async function start(ticket) {
     stop("");
+    for (const [other, entry] of Object.entries(window.__playgroundLive)) {  // one camera stream at a time
+      if (other !== task && entry.view.running()) entry.view.pause("Stopped: the camera is in use on another tab.");
+    }
     const missing = [["requestVideoFrameCallback", "requestVideoFrameCallback" in HTMLVideoElement.prototype],
                      ["OffscreenCanvas", typeof OffscreenCanvas !== "undefined"],
                      ["camera access", Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)]]
@@ -133,9 +137,37 @@ function createLiveView(root, options) {
       preview.requestVideoFrameCallback(onFrame);
     };
     preview.requestVideoFrameCallback(onFrame);
+    watch = setInterval(followPage, 500);
   }
 
+  // ----- the stream follows the page -----
+  // A stream runs only while its view can be seen: leaving the tab, hiding the page or closing it stops it
+  // (the server frees its slot and ticket at once), with a line that says so and a one-click resume.
+  function shown() {
+    return !document.hidden && root.isConnected && root.getClientRects().length > 0;
+  }
+
+  function followPage() {
+    if (stream && !shown()) pause(document.hidden ? "Stopped while the page was hidden." : "Stopped when you left this tab.");
+  }
+
+  function pause(sentence) {
+    stop("");
+    status.textContent = `${sentence} `;
+    const resume = el("button", "live-resume", "Resume");
+    resume.type = "button";
+    resume.addEventListener("click", () => {
+      const startButton = document.getElementById(`${task}-live-start`);
+      if (startButton) startButton.click();
+    });
+    status.append(resume);
+  }
+
+  window.addEventListener("pagehide", () => { if (stream) stop("stopped"); });
+  document.addEventListener("visibilitychange", followPage);
+
   function stop(note) {
+    if (watch) { clearInterval(watch); watch = null; }
     if (worker) { worker.postMessage({type: "close"}); worker.terminate(); worker = null; }
     if (stream) { for (const t of stream.getTracks()) t.stop(); stream = null; }
     socketOpen = false;
@@ -387,7 +419,7 @@ function createLiveView(root, options) {
   }, 500);
 
   function api() {
-    return {start, stop: () => stop("stopped"), running: () => Boolean(stream) && socketOpen};
+    return {start, stop: () => stop("stopped"), pause, running: () => Boolean(stream)};
   }
   return api();
 }

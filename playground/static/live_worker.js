@@ -13,6 +13,8 @@ let socket = null;
 let canvas = null;
 let ctx = null;
 let last = null;  // the last frame sent: {seq, message}
+let pinger = null;
+const PING_MS = 2000;  // well inside the server's PLAYGROUND_LIVE_SILENT_S (10 s)
 
 function post(message, transfer) {
   self.postMessage(message, transfer || []);
@@ -23,6 +25,9 @@ function open(url) {
   socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
   socket.onopen = () => post({type: "socket", state: "open"});
+  pinger = setInterval(() => {  // the server closes a socket that has said nothing for a while
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: "ping", t: Date.now()}));
+  }, PING_MS);
   socket.onclose = (event) => {
     post({type: "socket", state: "closed", code: event.code, message: event.reason || ""});
     socket = null;
@@ -49,6 +54,8 @@ function open(url) {
 }
 
 function close() {
+  clearInterval(pinger);
+  pinger = null;
   if (socket) {
     socket.onclose = null;
     socket.close(1000);
