@@ -6,6 +6,7 @@ the server down, and none may be answered with Gradio's generic "upstream" error
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def write_cases(folder: Path, photo: np.ndarray) -> list[Case]:
     put("cmyk.jpg", cmyk.getvalue(), "")
     for mid, expect in (("file:/etc/passwd", "unknown model"), ("hf:acme/not-added", "unknown model"),
                         ("x" * 100_000, "unknown model"), ("pose/blazepose-full", "not a face model"),
-                        ("file:../../../../etc/shadow", "unknown model"), ("face/\ud800", "unknown model")):
+                        ("file:../../../../etc/shadow", "unknown model")):
         cases.append(Case(f"id {mid[:24]}", "model", mid, expect))
     return cases
 
@@ -97,19 +98,22 @@ def high_rate_video(path: Path, fps: int = 240, seconds: float = 4.0, size: tupl
 # Each one loops until ``stop`` is set, from its own loopback address, bounded in what it holds at once,
 # and counts what it did in ``tally``. None reaches beyond this machine.
 
-def png16(width: int, height: int) -> bytes:
-    """A valid 16-bit grey PNG of any size with a ramp in it, written row by row (never as pixels)."""
+def png16(width: int, height: int, alpha: bool = False) -> bytes:
+    """A valid 16-bit PNG of any size with a ramp in it (grey, or RGBA half see-through with ``alpha``),
+    written row by row (never as pixels)."""
     comp = zlib.compressobj(9)
-    ramp = np.linspace(0, 65535, width).astype(">u2").tobytes()
-    body = bytearray()
-    for _ in range(height):
-        body += comp.compress(b"\x00" + ramp)
+    grey = np.linspace(0, 65535, width).astype(">u2")
+    ramp = (np.stack([grey, grey, grey, np.full_like(grey, 32768)], axis=1) if alpha else grey).astype(">u2").tobytes()
+    body = bytearray(comp.compress(b"\x00" + ramp))
+    same = b"\x02" + bytes(len(ramp))  # filter "Up": each further row is the one above it
+    for _ in range(height - 1):
+        body += comp.compress(same)
     body += comp.flush()
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, 6 if alpha else 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", bytes(body)) + chunk(b"IEND", b"")
 
 
@@ -123,11 +127,25 @@ def _count(tally: dict, key: str, n: int = 1) -> None:
     tally[key] = tally.get(key, 0) + n
 
 
-def odd_live_frames(url: str, source: str, stop, tally: dict) -> None:
-    """Live frames that are not camera JPEGs (a 16-bit PNG, a 2 kB WebP, both 7071x7071), as fast as allowed."""
+def _payload(kind: str) -> bytes:
+    """An odd frame, made once per machine (the 16-bit PNG takes seconds to write) in the temporary folder."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"crowd-{kind}-7071.bin"
+    if not path.is_file():
+        data = png16(7071, 7071) if kind == "png16" else webp_lossless(7071, 7071)
+        tmp = path.with_suffix(f".{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path.read_bytes()
+
+
+def odd_live_frames(url: str, source: str, stop, tally: dict, kinds: tuple[str, ...] = ("png16", "webp")) -> None:
+    """Live frames that are not camera JPEGs (a 16-bit PNG, a 2 kB WebP, both 7071x7071), as fast as allowed;
+    closed by the server, it comes back with a new ticket from the page's Start event."""
     from bench.live_client import LiveClient, frame_message, page_ticket
 
-    payloads = [png16(7071, 7071), webp_lossless(7071, 7071)]
+    payloads = [_payload(k) for k in kinds]
     while not stop.is_set():
         try:
             client = LiveClient(url, page_ticket(url, source=source), source=source)
@@ -135,11 +153,12 @@ def odd_live_frames(url: str, source: str, stop, tally: dict) -> None:
             _count(tally, "odd_frames_refused_sockets")
             stop.wait(1.0)
             continue
+        _count(tally, "odd_frames_sockets")
         try:
             for seq in range(1, 2001):
                 if stop.is_set():
                     break
-                client.send(frame_message(seq, payloads[seq % 2]))
+                client.send(frame_message(seq, payloads[seq % len(payloads)]))
                 _count(tally, "odd_frames_sent")
                 stop.wait(0.01)
         except Exception:  # noqa: BLE001 - closed by the server
@@ -167,6 +186,18 @@ def hog_live_slots(url: str, source: str, stop, tally: dict, count: int = 8) -> 
             client.close()
 
 
+def call_body(url: str, api_name: str, *values) -> dict:
+    """A /gradio_api/call body for ``api_name`` with ``values`` first and the page's defaults for the rest of
+    its inputs (the settings), as a plain HTTP client would write it from the API page."""
+    import httpx
+
+    config = httpx.get(f"{url}config", timeout=30).json()
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    props = {c["id"]: c.get("props", {}) for c in config["components"]}
+    rest = [props.get(i, {}).get("value") for i in dep["inputs"][len(values):]]
+    return {"data": [*values, *rest]}
+
+
 def call_flood(url: str, source: str, stop, tally: dict, at_once: int = 30) -> None:
     """Joins through /gradio_api/call (not /queue/join), half with a spoofed X-Forwarded-For, 30 at a time."""
     import httpx
@@ -174,8 +205,10 @@ def call_flood(url: str, source: str, stop, tally: dict, at_once: int = 30) -> N
 
     from zoo.images import sample_image_path
 
-    body = {"data": [{"path": str(sample_image_path()), "meta": {"_type": "gradio.FileData"}},
-                     "face/blazeface-short", "face/facemesh"]}
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30) as http:
+        up = http.post(f"{url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
+    body = call_body(url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}},
+                     "face/blazeface-short", "face/facemesh")
 
     def post(i: int) -> None:
         headers = {"X-Forwarded-For": f"203.0.113.{i % 250}"} if i % 2 else {}
@@ -263,9 +296,8 @@ def large_stills(url: str, source: str, stop, tally: dict, folder: Path) -> None
         try:  # the file goes up like any upload, then the API is called on it
             with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=120) as http:
                 up = http.post(f"{url}gradio_api/upload", files={"files": (path.name, path.read_bytes(), "image/png")})
-                server_path = up.json()[0]
-                body = {"data": [{"path": server_path, "meta": {"_type": "gradio.FileData"}},
-                                 "face/blazeface-short", "face/facemesh"]}
+                body = call_body(url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}},
+                                 "face/blazeface-short", "face/facemesh")
                 code = http.post(f"{url}gradio_api/call/face", json=body).status_code
             _count(tally, f"large_png_{code}")
         except Exception:  # noqa: BLE001
@@ -299,3 +331,38 @@ CROWD = {  # attacker -> its loopback address
     odd_live_frames: "127.0.0.2", hog_live_slots: "127.0.0.3", call_flood: "127.0.0.4", slowloris: "127.0.0.5",
     bad_json: "127.0.0.6", large_stills: "127.0.0.7", gone_pages: "127.0.0.8",
 }
+
+
+def main(argv=None) -> int:
+    """One attacker of the crowd, in a process of its own, for a set time: its tally as JSON on stdout."""
+    import argparse
+    import json
+    import threading
+
+    by_name = {fn.__name__: fn for fn in CROWD}
+    p = argparse.ArgumentParser(prog="python -m bench.hostile", description=main.__doc__)
+    p.add_argument("attacker", choices=sorted(by_name))
+    p.add_argument("--url", required=True, help="the app, on this machine (http://127.0.0.1:PORT/)")
+    p.add_argument("--source", default=None, help="the loopback address to attack from (default: its own)")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--kinds", default="png16,webp", help="odd_live_frames: which payloads")
+    args = p.parse_args(argv)
+    if not args.url.startswith(("http://127.", "http://localhost")):
+        p.error("the crowd attacks this machine only (a loopback URL)")
+    fn, tally, stop = by_name[args.attacker], {}, threading.Event()
+    extra = {"kinds": tuple(args.kinds.split(","))} if fn is odd_live_frames else {}
+    if fn is large_stills:
+        import tempfile
+
+        extra = {"folder": Path(tempfile.mkdtemp(prefix="crowd-"))}
+    t = threading.Thread(target=fn, args=(args.url, args.source or CROWD[fn], stop, tally), kwargs=extra, daemon=True)
+    t.start()
+    stop.wait(args.seconds)
+    stop.set()
+    t.join(120)
+    print(json.dumps(tally), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

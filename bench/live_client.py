@@ -36,6 +36,9 @@ def socket_url(app_url: str, ticket: str | None) -> str:
     return f"{base}/live/ws" + (f"?ticket={ticket}" if ticket is not None else "")
 
 
+_CONFIGS: dict[str, dict] = {}
+
+
 def page_ticket(app_url: str, task: str = "face", source: str | None = None, timeout: float = 60.0) -> str:
     """A live ticket the way the page gets one: its Start button's event, joined through the queue with a
     session of its own (raw HTTP, as any client of the page can), its answer read from the event stream."""
@@ -46,7 +49,9 @@ def page_ticket(app_url: str, task: str = "face", source: str | None = None, tim
     transport = httpx.HTTPTransport(local_address=source) if source else None
     base = app_url.rstrip("/") + "/"
     with httpx.Client(transport=transport, timeout=timeout) as http:
-        config = http.get(f"{base}config").json()
+        if base not in _CONFIGS:  # a page reads it once
+            _CONFIGS[base] = http.get(f"{base}config").json()
+        config = _CONFIGS[base]
         ids = {c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == f"{task}-live-start"}
         dep = next(i for i, d in enumerate(config["dependencies"])
                    if any(t[0] in ids for t in d.get("targets", [])) and d.get("backend_fn"))

@@ -27,9 +27,10 @@ import json
 import logging
 import os
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from zoo.errors import BusyError
 from zoo.settings import env_int
@@ -159,6 +160,41 @@ class Budget:
 
 
 BUDGET = Budget()
+
+
+def live_starts_per_minute() -> int:
+    """Live views one address may start a minute (each Start is a new ticket and socket)."""
+    return env_int("PLAYGROUND_LIVE_STARTS_PER_MINUTE", 20)
+
+
+class Rate:
+    """Per-address token buckets: ``per_minute`` events a minute, in bursts of up to a third of that."""
+
+    def __init__(self, per_minute: Callable[[], int], what: str) -> None:
+        self.per_minute, self.what = per_minute, what
+        self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, when)
+        self._lock = threading.Lock()
+
+    def spend(self, address: str | None) -> None:
+        """One event for ``address``, or BusyError with the rate in the sentence (no address: not counted)."""
+        if address is None:
+            return
+        rate = max(1, self.per_minute())
+        burst = max(1.0, rate / 3)
+        now = time.monotonic()
+        with self._lock:
+            if len(self._buckets) > 10_000:  # full buckets say nothing: forget them
+                self._buckets = {a: b for a, b in self._buckets.items() if b[0] + (now - b[1]) * rate / 60 < burst}
+            tokens, at = self._buckets.get(address, (burst, now))
+            tokens = min(burst, tokens + (now - at) * rate / 60)
+            if tokens < 1.0:
+                self._buckets[address] = (tokens, now)
+                raise BusyError(f"your address started {self.what} more than {rate} times a minute; "
+                                "wait a few seconds and press Start again")
+            self._buckets[address] = (tokens - 1.0, now)
+
+
+LIVE_STARTS = Rate(live_starts_per_minute, "the live view")
 
 
 # --- requests ----------------------------------------------------------------------------------------

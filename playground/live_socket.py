@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from playground.guard import BUDGET, address_of
+from playground.guard import BUDGET, LIVE_STARTS, address_of
 from playground.live import StreamSession, max_frame_pixels, max_frame_side, user_message
 from zoo.errors import BusyError
 from zoo.images import ImageError, jpeg_size
@@ -47,6 +47,7 @@ PATH = "/live/ws"
 HEADER = struct.Struct("<IB3x")  # seq, flags
 MIRRORED, ONLY_A, ONLY_B = 1, 2, 4
 STATUS_EVERY_S = 0.5  # how often a side whose model is loading says how it goes
+MAX_STRIKES = 5  # frames that are not camera JPEGs (or too large) before the socket is closed
 
 
 def max_live_sessions() -> int:
@@ -131,8 +132,10 @@ class Tickets:
 TICKETS = Tickets()
 
 
-def open_live(session: StreamSession) -> str:
-    """The Start event's handler: the ticket the page's live view opens its socket with."""
+def open_live(session: StreamSession, address: str | None = None) -> str:
+    """The Start event's handler: the ticket the page's live view opens its socket with. An address may
+    start live views at most ``PLAYGROUND_LIVE_STARTS_PER_MINUTE`` times a minute (BusyError past it)."""
+    LIVE_STARTS.spend(address)
     return TICKETS.issue(session)
 
 
@@ -175,6 +178,7 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task] = set()
         self.open = True
+        self.strikes = 0  # frames refused for what they are (not a JPEG, too large): MAX_STRIKES closes the socket
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.open:
@@ -268,11 +272,17 @@ class Connection:
         seq, flags = HEADER.unpack_from(data)
         asked = [k for k, bit in (("a", ONLY_A), ("b", ONLY_B)) if flags & bit] or ["a", "b"]
         if len(data) > max_frame_kb() * 1024:
+            self.strikes += 1
+            if self.strikes >= MAX_STRIKES:
+                return await self.close(f"closed: {MAX_STRIKES} frames were larger than {max_frame_kb()} kB", 4400)
             return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message":
                                     f"the frame is larger than {max_frame_kb()} kB; pick a smaller size or quality"})
         try:
             check_frame(data[HEADER.size:])
         except ImageError as exc:
+            self.strikes += 1
+            if self.strikes >= MAX_STRIKES:  # a page sends camera JPEGs only: this is not one
+                return await self.close(f"closed: {MAX_STRIKES} frames were not camera JPEGs ({exc})", 4400)
             return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message": str(exc)})
         if not limit.allow():
             session.frame_at = time.monotonic()

@@ -142,9 +142,12 @@ def on_controls(task_name: str, state: StreamSession, *values) -> None:
     state.set_controls(controls_by_side(TASKS[task_name], values))
 
 
-def on_start_live(state: StreamSession) -> str:
+def on_start_live(state: StreamSession, request: gr.Request = None) -> str:
     """Start pressed: the ticket the page's live view opens its socket with (playground.live_socket)."""
-    return open_live(state)
+    try:
+        return open_live(state, address=getattr(getattr(request, "client", None), "host", None) or "unknown")
+    except ZooError as exc:
+        raise gr.Error(user_message(exc), print_exception=False) from None
 
 
 def on_image(task_name: str, image, model_a: str, model_b: str, state: StreamSession, *values,
@@ -251,7 +254,7 @@ def build_live(task: TaskDef, session: gr.State) -> None:
     view = f"window.__playgroundLive[{json.dumps(task.name)}].view"
     start.click(on_start_live, inputs=[session], outputs=[ticket], api_visibility="private",
                 show_progress="hidden", concurrency_limit=None
-                ).then(None, inputs=[ticket], js=f"(ticket) => {{ {view}.start(ticket); }}")
+                ).success(None, inputs=[ticket], js=f"(ticket) => {{ {view}.start(ticket); }}")
     stop.click(None, js=f"() => {{ {view}.stop(); }}")
 
 

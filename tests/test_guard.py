@@ -39,9 +39,12 @@ def _host_port(app_url: str) -> tuple[str, int]:
 
 def _call(app_url: str, source: str, headers: dict | None = None) -> httpx.Response:
     """POST /gradio_api/call/face, as any HTTP client may: it joins the queue like the page does."""
+    from bench.hostile import call_body
+
     photo = {"path": str(sample_image_path()), "meta": {"_type": "gradio.FileData"}}
     with _http(source) as http:
-        return http.post(f"{app_url}gradio_api/call/face", json={"data": [photo, *FACE]}, headers=headers or {})
+        return http.post(f"{app_url}gradio_api/call/face", json=call_body(app_url, "face", photo, *FACE),
+                         headers=headers or {})
 
 
 # --- requests ------------------------------------------------------------------------------------------
@@ -251,3 +254,41 @@ def test_adds_are_capped_per_address_and_expire_when_their_session_idles(fake_hu
     sessions[1].used_at -= 1.0
     assert sessions[2].add_hub("acme/tiny-seg", address="198.51.100.1").id == "hf:acme/tiny-seg"
     assert not sessions[0].own(), "an idle session's added models expired"
+
+
+def test_a_socket_that_keeps_sending_what_is_not_a_camera_jpeg_is_closed(sockets):
+    client, _, first = sockets("127.0.0.11")
+    assert first["type"] == "ready"
+    for seq in range(1, 6):
+        try:
+            client.send(frame_message(seq, _png16(64, 64)))
+        except Exception:  # noqa: BLE001 - already closed
+            break
+    closed = client.wait_for(lambda m: m["type"] == "closed", 10)
+    assert closed and "were not camera JPEGs" in closed["message"]
+    assert len(client.of_type("dropped")) == 4
+
+
+def test_a_model_id_with_a_lone_surrogate_gets_its_sentence(app_url):
+    """JSON may carry "\\ud800", which no UTF-8 encoder takes: through the page's route (/queue/join, answered
+    on the event stream) the answer is still the unknown-model sentence, where the stream used to break."""
+    import secrets
+
+    from bench.hostile import call_body
+
+    with _http("127.0.0.12") as http:
+        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
+        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}},
+                         "face/\ud800", FACE[1])
+        dep = next(d for d in http.get(f"{app_url}config").json()["dependencies"] if d.get("api_name") == "face")
+        session = secrets.token_hex(6)
+        join = http.post(f"{app_url}gradio_api/queue/join", headers={"content-type": "application/json"},
+                         content=json.dumps({**body, "fn_index": dep["id"], "session_hash": session}).encode())
+        assert join.status_code == 200
+        done = None
+        with http.stream("GET", f"{app_url}gradio_api/queue/data", params={"session_hash": session}) as events:
+            for line in events.iter_lines():
+                if line.startswith("data:") and "process_completed" in line:
+                    done = json.loads(line[5:])
+                    break
+    assert done and "unknown model 'face/?'" in done["output"]["error"], done

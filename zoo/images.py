@@ -30,6 +30,7 @@ _DECODES = threading.BoundedSemaphore(2)
 _LARGE_DECODES = threading.BoundedSemaphore(1)
 LARGE_PIXELS = 12_000_000
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
+_REDUCIBLE = ("L", "LA", "La", "RGB", "RGBA", "RGBa", "CMYK", "YCbCr", "I", "F")  # modes Image.reduce takes
 
 
 def max_pixels() -> int:
@@ -115,9 +116,14 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 
 
 def _composite(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Put a transparent image on white, as a viewer would show it."""
-    a = alpha.astype(np.float32)[:, :, None] / 255.0
-    return (rgb.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
+    """Put a transparent image on white, as a viewer would show it (16-bit integer arithmetic, a band of rows
+    at a time: a 50-megapixel picture never has a float copy)."""
+    out = np.empty(rgb.shape, np.uint8)
+    for top in range(0, rgb.shape[0], 512):
+        a = alpha[top:top + 512, :, None].astype(np.uint16)
+        band = rgb[top:top + 512].astype(np.uint16) * a + 255 * (255 - a) + 127
+        out[top:top + 512] = band // 255
+    return out
 
 
 def _high_bytes(img: Image.Image) -> np.ndarray:
@@ -131,7 +137,10 @@ def _high_bytes(img: Image.Image) -> np.ndarray:
 def _pil_to_rgb(img: Image.Image, max_side: int | None = None) -> np.ndarray:
     """RGB uint8 from any decoded PIL image; with ``max_side``, a single-channel picture is shrunk before it
     is spread to three channels (a third of the memory)."""
-    img = ImageOps.exif_transpose(img)
+    if img.getexif().get(0x0112, 1) != 1:  # turned as its EXIF orientation says (a copy only then)
+        img = ImageOps.exif_transpose(img)
+    if max_side and max(img.size) >= 2 * max_side and img.mode in _REDUCIBLE:
+        img = img.reduce(max(img.size) // max_side)  # box averaging to about the size asked, before any copy
     if img.mode in _SIXTEEN_BIT:
         grey = _high_bytes(img)
         img.close()  # its 16-bit pixels are not needed any more
@@ -187,6 +196,7 @@ def load_image(source: str | os.PathLike | bytes, *, max_side: int | None = None
     at a reduced scale straight away, so a large photo never occupies its full size in memory)."""
     data, name = _read(source)
     img = _open(data, name)
+    large = False
     try:
         check_size(img.width, img.height, name)
         if max_side and img.format == "JPEG":
