@@ -145,7 +145,7 @@ def on_controls(task_name: str, state: StreamSession, *values) -> None:
 def on_start_live(state: StreamSession, request: gr.Request = None) -> str:
     """Start pressed: the ticket the page's live view opens its socket with (playground.live_socket)."""
     try:
-        return open_live(state, address=getattr(getattr(request, "client", None), "host", None) or "unknown")
+        return open_live(state, address=client_address(request))
     except ZooError as exc:
         raise gr.Error(user_message(exc), print_exception=False) from None
 
@@ -205,10 +205,24 @@ def on_video(task_name: str, path, model_a: str, model_b: str, state: StreamSess
     yield rep.path, pd.DataFrame(rows), summary
 
 
-def on_add(task_name: str, repo_id: str, revision: str, state: StreamSession, request: gr.Request = None):
-    """Bring your own: a Hub model joins both pickers for this session (also the /TASK_add endpoint)."""
+def client_address(request: gr.Request | None) -> str:
+    """The visitor's address (after the trusted-proxy rewrite: playground.guard)."""
+    return getattr(getattr(request, "client", None), "host", None) or "unknown"
+
+
+def add_handler(task_name: str):
+    """:func:`on_add` for one tab, as a function whose parameters Gradio reads (a functools.partial hides its
+    gr.Request parameter from Gradio, which then passes none)."""
+    def add(repo_id: str, revision: str, state: StreamSession, request: gr.Request):
+        return on_add(task_name, repo_id, revision, state, client_address(request))
+
+    return add
+
+
+def on_add(task_name: str, repo_id: str, revision: str, state: StreamSession, address: str | None = None):
+    """Bring your own: a Hub model joins both pickers for this session (also the /TASK_add endpoint), counted
+    against the visitor's ``address``."""
     try:
-        address = getattr(getattr(request, "client", None), "host", None) or "unknown"
         spec = state.offer.add_hub(repo_id, revision, address=address)
     except Exception as exc:  # noqa: BLE001
         return gr.skip(), gr.skip(), f"⚠️ {user_message(exc)}"
@@ -307,7 +321,7 @@ def build_add(task: TaskDef, pickers, session: gr.State) -> None:
             rev_box = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit hash")
             add_btn = gr.Button("Add", variant="secondary")
         add_status = gr.Markdown(elem_id=f"{task.name}-byo-status")
-    add_btn.click(partial(on_add, task.name), inputs=[repo_box, rev_box, session],
+    add_btn.click(add_handler(task.name), inputs=[repo_box, rev_box, session],
                   outputs=[pickers["a"], pickers["b"], add_status], api_name=f"{task.name}_add", concurrency_limit=2)
 
 

@@ -1,6 +1,5 @@
 """A real browser: Debian's Chromium with a fake webcam drives the live view of every tab."""
 import re
-import time
 
 import pytest
 
@@ -44,10 +43,10 @@ def test_every_tab_draws_both_sides_over_the_camera(app_url, y4m):
             transform = page.evaluate(
                 f"getComputedStyle(document.querySelector('#{task}-live .live-pane-a video')).transform")
             assert transform.startswith("matrix(-1"), transform
-            time.sleep(1.2)  # the readouts refresh twice a second
-            for side in ("a", "b"):
-                text = live_readout(page, task, side)
-                assert LATENCY.search(text) and OVERLAYS.search(text), (task, text)
+            for side in ("a", "b"):  # the readouts refresh twice a second
+                shown = wait_for(lambda: (lambda t: LATENCY.search(t) and OVERLAYS.search(t) and t)(
+                    live_readout(page, task, side)), 30)
+                assert shown, (task, live_readout(page, task, side))
             if task == "face":
                 agreement = page.locator(f"#{task}-live .live-agreement").inner_text()
                 assert re.search(r"Agreement of A and B: \d+%", agreement), agreement

@@ -292,3 +292,32 @@ def test_a_model_id_with_a_lone_surrogate_gets_its_sentence(app_url):
                     done = json.loads(line[5:])
                     break
     assert done and "unknown model 'face/?'" in done["output"]["error"], done
+
+
+def test_the_add_route_counts_per_address(app_url, fake_hub, monkeypatch, tmp_path):
+    """Through the API: an address past its share of added models gets the sentence; another is served."""
+    from bench.hostile import call_body
+    from tests.test_safety import _seg_repo
+
+    fake_hub.add("acme/tiny-seg", _seg_repo(tmp_path / "seg"))
+    monkeypatch.setenv("PLAYGROUND_ADDS_PER_ADDRESS", "1")
+
+    def add(source: str) -> str:
+        with _http(source) as http:
+            event = http.post(f"{app_url}gradio_api/call/segmentation_add",
+                              json=call_body(app_url, "segmentation_add", "acme/tiny-seg", "")).json()["event_id"]
+            return http.get(f"{app_url}gradio_api/call/segmentation_add/{event}").text
+
+    assert "Added" in add("127.0.0.13")
+    assert "its share of this playground" in add("127.0.0.13")  # a new API session, the same address
+    assert "Added" in add("127.0.0.14")
+
+
+def test_live_starts_are_counted_per_address_through_the_page_route(app_url, monkeypatch):
+    from bench.live_client import page_ticket
+
+    monkeypatch.setenv("PLAYGROUND_LIVE_STARTS_PER_MINUTE", "3")  # bursts of one
+    assert page_ticket(app_url, source="127.0.0.15")
+    with pytest.raises(RuntimeError, match="more than 3 times a minute"):
+        page_ticket(app_url, source="127.0.0.15")
+    assert page_ticket(app_url, source="127.0.0.16"), "another address starts its view"
