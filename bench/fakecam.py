@@ -51,21 +51,6 @@ def draw_barcode(frame: np.ndarray, index: int) -> None:
         frame[h - STRIP_H:h, k * bw:(k + 1) * bw] = 255 if bit else 0
 
 
-def read_barcode(frame: np.ndarray) -> int | None:
-    """The index in a frame's strip, mirrored or not; None when there is no readable strip."""
-    h, w = frame.shape[:2]
-    row = frame[h - STRIP_H // 2, :, :3].astype(np.float32).mean(axis=1)
-    n = BITS + 2
-    bw = w // n
-    vals = [row[k * bw + bw // 4:(k + 1) * bw - bw // 4].mean() for k in range(n)]
-    bits = [v > 127 for v in vals]
-    if not bits[0] and bits[-1]:
-        bits = bits[::-1]  # the strip of a mirrored frame
-    if not (bits[0] and not bits[-1]):
-        return None
-    return sum(int(b) << i for i, b in enumerate(bits[1:-1]))
-
-
 def make_frames(width: int = 640, height: int = 480, fps: int = 25, seconds: float = 8.0,
                 face: bool = True) -> list[np.ndarray]:
     count = int(fps * seconds)

@@ -11,7 +11,6 @@ from tasks.base import TASKS, TaskDef, check_spec, hub_spec, infer, register_tas
 from tasks import face, hands, pose, gesture, segmentation  # noqa: E402,F401 - each registers itself
 from tasks import gesture_lab  # noqa: E402,F401 - registers the trained-head and hand-crop runtimes
 from zoo.registry import all_specs
-from zoo.specs import ModelSpec
 
 
 def check_registry() -> None:
@@ -21,6 +20,3 @@ def check_registry() -> None:
 
 check_registry()
 
-
-def task_of(spec: ModelSpec) -> TaskDef:
-    return TASKS[spec.task]

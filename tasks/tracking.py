@@ -36,6 +36,3 @@ class StreamTracker:
             for idx, tid in zip(tracked.data["index"], tracked.tracker_id):
                 ids[int(idx)] = int(tid)
         return result.with_track_ids(ids)
-
-    def reset(self) -> None:
-        self._tracker.reset()

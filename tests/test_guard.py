@@ -47,6 +47,20 @@ def _call(app_url: str, source: str, headers: dict | None = None) -> httpx.Respo
                          headers=headers or {})
 
 
+def _join(app_url: str, source: str) -> httpx.Response:
+    """POST /gradio_api/queue/join for /face, as the page does (a session of its own)."""
+    import secrets
+
+    from bench.hostile import call_body
+
+    with _http(source) as http:
+        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
+        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}, *FACE)
+        dep = next(d for d in http.get(f"{app_url}config").json()["dependencies"] if d.get("api_name") == "face")
+        return http.post(f"{app_url}gradio_api/queue/join",
+                         json={**body, "fn_index": dep["id"], "session_hash": secrets.token_hex(6)})
+
+
 # --- requests ------------------------------------------------------------------------------------------
 
 def test_json_nesting_is_measured_without_parsing():
@@ -94,6 +108,7 @@ def test_the_queue_counts_per_address_on_every_route_and_forwarded_headers_are_n
         assert spoofed.status_code == 429, "a forwarded header from a peer nobody configured is not believed"
         other = _call(app_url, "127.0.0.2")
         assert other.status_code == 200 and "event_id" in other.json()
+        assert _join(app_url, "127.0.0.2").status_code == 200, "another address joins the page's route too"
     finally:
         gate.release()
         busy.result(timeout=300)
