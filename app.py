@@ -40,6 +40,7 @@ def launch(**kwargs):
     limits.WORKSPACE.start_sweeping()
     backends.current()  # ZOO_BACKEND=ray: join (or start) the model cluster now; a sentence if it cannot
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
+    kwargs.setdefault("state_session_capacity", guard.max_sessions())
     from starlette.middleware import Middleware
 
     guard.install()  # header timeout, connections per address, trusted proxies (see playground/guard.py)

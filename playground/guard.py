@@ -57,7 +57,14 @@ SHARES = {
     "adds": Share("PLAYGROUND_ADDS_PER_ADDRESS", 10, "Hub models added"),
     "uploads": Share("PLAYGROUND_UPLOADS_PER_ADDRESS", 8, "uploads at once"),
     "connections": Share("PLAYGROUND_CONNECTIONS_PER_ADDRESS", 48, "open connections"),
+    "sessions": Share("PLAYGROUND_SESSIONS_PER_ADDRESS", 32, "sessions"),
 }
+
+
+def max_sessions() -> int:
+    """Sessions whose state the server keeps (Gradio's ``state_session_capacity``; each costs ~0.7 MB, a copy
+    of the page's configuration), least recently used dropped first."""
+    return env_int("PLAYGROUND_MAX_SESSIONS", 2000)
 
 
 def per_session_pending() -> int:
@@ -234,6 +241,7 @@ class Guard:
 
     def __init__(self, app, blocks=None) -> None:
         self.app, self.blocks = app, blocks
+        self.sessions = Sessions(blocks)
 
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
@@ -255,6 +263,7 @@ class Guard:
             sentence = self._queue_refusal(body, address, session_too=path.endswith("/queue/join"))
             if sentence:
                 return await answer(send, 429, sentence)
+            body = self.sessions.note(address, body)
         sent = False
 
         async def replay():
@@ -287,6 +296,72 @@ class Guard:
             return (f"your address already has {mine} requests waiting or running (at most {share.limit()}); "
                     "try again in a moment")
         return None
+
+
+class Sessions:
+    """The sessions each address has opened (``/queue/join`` and ``/call``), newest last: past its share, an
+    address's oldest idle sessions are dropped from the server's session state. Every ``/call`` request
+    is a new session of Gradio's, and a session holds a copy of the page's configuration (~0.7 MB): without
+    this, one client calling ``/call`` without reading the answers grew the server by 0.7 MB a call."""
+
+    def __init__(self, blocks) -> None:
+        self.blocks = blocks
+        self._by_address: dict[str, dict[str, None]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, address: str, body: bytes) -> bytes:
+        """Record the request's session (a ``/call`` without one is given one here, so that it is known);
+        returns the body to pass on."""
+        try:
+            doc = json.loads(body or b"{}")
+        except ValueError:
+            return body  # Gradio answers malformed bodies itself
+        if not isinstance(doc, dict):
+            return body
+        session = doc.get("session_hash")
+        if not isinstance(session, str) or not session:
+            session = doc["session_hash"] = f"api-{os.urandom(8).hex()}"
+            body = json.dumps(doc).encode()
+        share = SHARES["sessions"].limit()
+        with self._lock:
+            mine = self._by_address.setdefault(address, {})
+            mine.pop(session, None)
+            mine[session] = None
+            over = [s for s in list(mine)[:-1] if self._idle(s)][: max(0, len(mine) - share)]
+            for old in over:
+                del mine[old]
+            if len(self._by_address) > 10_000:  # addresses that went away
+                for key in [a for a, ss in self._by_address.items() if not ss]:
+                    del self._by_address[key]
+        for old in over:
+            self._drop(old)
+        return body
+
+    def _idle(self, session: str) -> bool:
+        """No event of the session waits or runs (an answer not yet read does not count)."""
+        queue = getattr(self.blocks, "_queue", None)
+        if queue is None:
+            return True
+        return not any(getattr(e, "session_hash", None) == session for e in list(queue.event_ids_to_events.values()))
+
+    def _drop(self, session: str) -> None:
+        """Forget an idle session: its state (Gradio keeps a copy of the configuration per session until it
+        is evicted) and any answers it left unread."""
+        queue = getattr(self.blocks, "_queue", None)
+        if queue is not None:
+            queue.pending_messages_per_session.pop(session, None)
+            queue.pending_event_ids_session.pop(session, None)
+        holder = getattr(self.blocks, "state_holder", None)
+        if holder is None or session not in holder:
+            return
+        holder.delete_state(session)  # its State values' delete callbacks run (a live stream closes)
+        with holder.lock:
+            holder.session_data.pop(session, None)
+            holder.time_last_used.pop(session, None)
+
+    def count(self, address: str) -> int:
+        with self._lock:
+            return len(self._by_address.get(address, ()))
 
 
 async def read_small_body(scope, receive) -> tuple[bytes, tuple[int, str] | None]:
@@ -371,7 +446,7 @@ class _GuardedMixin:
         super().connection_made(transport)  # type: ignore[misc]
         peer = transport.get_extra_info("peername")
         if not CONNECTIONS.admit(peer[0] if peer else None, transport):
-            log.info("refused a connection from %s: over its share of connections", peer[0] if peer else "?")
+            log.debug("refused a connection from %s: over its share of connections", peer[0] if peer else "?")
             transport.close()
             return
         self._arm()

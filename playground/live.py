@@ -220,7 +220,15 @@ class TrackingRunners:
     @classmethod
     def close_idle(cls, idle_s: float = TRACKING_IDLE_S) -> None:
         now = time.monotonic()
-        for pool in list(cls._all):
+        for _ in range(10):  # the garbage collector may drop a member while the set is copied
+            try:
+                pools = list(cls._all)
+                break
+            except RuntimeError:
+                continue
+        else:
+            return
+        for pool in pools:
             if pool._sides and now - pool.used_at > idle_s:
                 pool.close()
 

@@ -336,3 +336,23 @@ def test_live_starts_are_counted_per_address_through_the_page_route(app_url, mon
     with pytest.raises(RuntimeError, match="more than 3 times a minute"):
         page_ticket(app_url, source="127.0.0.15")
     assert page_ticket(app_url, source="127.0.0.16"), "another address starts its view"
+
+
+def test_an_address_keeps_its_share_of_sessions_however_many_calls_it_makes(app_url, monkeypatch):
+    """Every /call is a new session, and a session holds a copy of the page's configuration (~0.7 MB): an
+    address's oldest idle sessions go once it is past its share, whatever it reads or leaves unread."""
+    import app
+
+    from bench.hostile import call_body
+
+    monkeypatch.setenv("PLAYGROUND_SESSIONS_PER_ADDRESS", "3")
+    holder = app.demo.state_holder
+    with _http("127.0.0.17") as http:
+        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
+        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}, *FACE)
+        before = set(holder.session_data)
+        for _ in range(8):
+            event = http.post(f"{app_url}gradio_api/call/face", json=body).json()["event_id"]
+            assert "result" in http.get(f"{app_url}gradio_api/call/face/{event}").text  # answered in full
+    opened = [s for s in holder.session_data if s not in before]
+    assert 1 <= len(opened) <= 3, len(opened)
