@@ -53,7 +53,7 @@ class Share:
 SHARES = {
     "live": Share("PLAYGROUND_LIVE_PER_ADDRESS", 2, "live views"),
     "stream_runners": Share("PLAYGROUND_STREAM_RUNNERS_PER_ADDRESS", 4, "stream-mode model runners"),
-    "queue": Share("PLAYGROUND_PER_ADDRESS", 24, "requests waiting or running"),
+    "queue": Share("PLAYGROUND_PER_ADDRESS", 8, "requests waiting or running"),
     "adds": Share("PLAYGROUND_ADDS_PER_ADDRESS", 10, "Hub models added"),
     "uploads": Share("PLAYGROUND_UPLOADS_PER_ADDRESS", 8, "uploads at once"),
     "connections": Share("PLAYGROUND_CONNECTIONS_PER_ADDRESS", 48, "open connections"),
