@@ -177,8 +177,9 @@ def live_starts_per_minute() -> int:
 class Rate:
     """Per-address token buckets: ``per_minute`` events a minute, in bursts of up to a third of that."""
 
-    def __init__(self, per_minute: Callable[[], int], what: str) -> None:
-        self.per_minute, self.what = per_minute, what
+    def __init__(self, per_minute: Callable[[], int], what: str,
+                 advice: str = "wait a few seconds and press Start again") -> None:
+        self.per_minute, self.what, self.advice = per_minute, what, advice
         self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, when)
         self._lock = threading.Lock()
 
@@ -196,12 +197,21 @@ class Rate:
             tokens = min(burst, tokens + (now - at) * rate / 60)
             if tokens < 1.0:
                 self._buckets[address] = (tokens, now)
-                raise BusyError(f"your address started {self.what} more than {rate} times a minute; "
-                                "wait a few seconds and press Start again")
+                raise BusyError(f"your address opened {self.what} more than {rate} times a minute; {self.advice}")
             self._buckets[address] = (tokens - 1.0, now)
 
 
 LIVE_STARTS = Rate(live_starts_per_minute, "the live view")
+
+
+def new_sessions_per_minute() -> int:
+    """Sessions one address may open a minute (a page load, a new API client, a /call without a
+    session_hash of its own)."""
+    return env_int("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", 60)
+
+
+NEW_SESSIONS = Rate(new_sessions_per_minute, "new sessions",
+                    advice="reuse one (a /call may send a session_hash of its own)")
 
 
 # --- requests ----------------------------------------------------------------------------------------
@@ -263,7 +273,10 @@ class Guard:
             sentence = self._queue_refusal(body, address, session_too=path.endswith("/queue/join"))
             if sentence:
                 return await answer(send, 429, sentence)
-            body = self.sessions.note(address, body)
+            try:
+                body = self.sessions.note(address, body)
+            except BusyError as exc:
+                return await answer(send, 429, str(exc))
         sent = False
 
         async def replay():
@@ -311,7 +324,9 @@ class Sessions:
 
     def note(self, address: str, body: bytes) -> bytes:
         """Record the request's session (a ``/call`` without one is given one here, so that it is known);
-        returns the body to pass on."""
+        returns the body to pass on. A session new to the server costs its event loop ~50-100 ms (Gradio
+        copies the page's configuration for it), so an address may open at most
+        ``PLAYGROUND_NEW_SESSIONS_PER_MINUTE`` (BusyError past it)."""
         try:
             doc = json.loads(body or b"{}")
         except ValueError:
@@ -322,6 +337,9 @@ class Sessions:
         if not isinstance(session, str) or not session:
             session = doc["session_hash"] = f"api-{os.urandom(8).hex()}"
             body = json.dumps(doc).encode()
+        holder = getattr(self.blocks, "state_holder", None)
+        if holder is None or session not in holder:
+            NEW_SESSIONS.spend(address)
         share = SHARES["sessions"].limit()
         with self._lock:
             mine = self._by_address.setdefault(address, {})

@@ -8,6 +8,9 @@ import pytest
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Every test talks to the app from 127.0.0.1 and opens sessions far faster than one visitor: the rate of new
+# sessions per address is tested on its own (tests/test_guard.py), with its own lower setting.
+os.environ.setdefault("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", "100000")
 
 from bench.server import free_port  # noqa: E402,F401 - the tests' and the benches' one way to pick a port
 from zoo.images import load_image, sample_image_path  # noqa: E402

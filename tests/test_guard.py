@@ -356,3 +356,22 @@ def test_an_address_keeps_its_share_of_sessions_however_many_calls_it_makes(app_
             assert "result" in http.get(f"{app_url}gradio_api/call/face/{event}").text  # answered in full
     opened = [s for s in holder.session_data if s not in before]
     assert 1 <= len(opened) <= 3, len(opened)
+
+
+def test_new_sessions_are_rate_limited_per_address_and_a_reused_one_is_not(app_url, monkeypatch):
+    """A new session costs the server's event loop a copy of the page's configuration: /call without a
+    session of its own is a new one each time."""
+    from bench.hostile import call_body
+
+    monkeypatch.setenv("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", "3")  # bursts of one
+    with _http("127.0.0.18") as http:
+        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
+        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}, *FACE)
+        first = http.post(f"{app_url}gradio_api/call/face", json={**body, "session_hash": "mine-0001"})
+        assert first.status_code == 200
+        http.get(f"{app_url}gradio_api/call/face/{first.json()['event_id']}")
+        again = http.post(f"{app_url}gradio_api/call/face", json=body)  # a new session, too soon
+        reused = http.post(f"{app_url}gradio_api/call/face", json={**body, "session_hash": "mine-0001"})
+    assert again.status_code == 429 and "new sessions more than 3 times a minute" in again.json()["detail"]
+    assert reused.status_code == 200
+    assert _call(app_url, "127.0.0.19").status_code == 200, "another address opens its session"
