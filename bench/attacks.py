@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench.hostile import png16
-from bench.live_client import LiveClient, drive, frame_message, jpeg
+from bench.live_client import LiveClient, drive, frame_message, http_from, jpeg, uploaded
 from bench.server import free_port, rss_mb
 
 ATTACKS: dict[str, Callable[["Run"], dict]] = {}
@@ -172,12 +172,6 @@ def stream_runners_one_address(run: Run) -> dict:
     return {"runners_one_address_got": got, "of": 8}
 
 
-def _http_from(source: str):
-    import httpx
-
-    return httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=60)
-
-
 @attack
 def queue_through_call(run: Run) -> dict:
     """3. 120 joins at once through /gradio_api/call (not /queue/join), half with a spoofed X-Forwarded-For."""
@@ -185,14 +179,13 @@ def queue_through_call(run: Run) -> dict:
 
     from bench.hostile import call_body
 
-    with _http_from("127.0.0.30") as http:  # the photo goes up once, as an upload
-        up = http.post(f"{run.url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
-    photo = {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}
+    with http_from("127.0.0.30") as http:  # the photo goes up once, as an upload
+        photo = uploaded(http, run.url, "a.jpg", sample_image_path().read_bytes())
     body = call_body(run.url, "face", photo, *FACE.values())
 
     def post(i: int) -> int:
         headers = {"X-Forwarded-For": f"203.0.113.{i}"} if i % 2 else {}
-        with _http_from("127.0.0.30") as http:
+        with http_from("127.0.0.30") as http:
             return http.post(f"{run.url}gradio_api/call/face", json=body, headers=headers).status_code
 
     with ThreadPoolExecutor(60) as pool:
@@ -227,7 +220,7 @@ def slowloris(run: Run) -> dict:
                 still += 1
             except OSError:
                 pass
-        with _http_from("127.0.0.41") as http:
+        with http_from("127.0.0.41") as http:
             served = http.get(run.url).status_code == 200
     finally:
         for s in socks:
@@ -244,7 +237,7 @@ def json_bodies(run: Run) -> dict:
             yield b"x" * (1 << 20)
         yield b'"]}'
 
-    with Peak() as peak, _http_from("127.0.0.50") as http:
+    with Peak() as peak, http_from("127.0.0.50") as http:
         t0 = time.monotonic()
         try:
             big = http.post(f"{run.url}gradio_api/call/face", content=huge(),

@@ -200,20 +200,19 @@ def call_body(url: str, api_name: str, *values) -> dict:
 
 def call_flood(url: str, source: str, stop, tally: dict, at_once: int = 30) -> None:
     """Joins through /gradio_api/call (not /queue/join), half with a spoofed X-Forwarded-For, 30 at a time."""
-    import httpx
     from concurrent.futures import ThreadPoolExecutor
 
+    from bench.live_client import http_from, uploaded
     from zoo.images import sample_image_path
 
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30) as http:
-        up = http.post(f"{url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
-    body = call_body(url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}},
-                     "face/blazeface-short", "face/facemesh")
+    with http_from(source) as http:
+        photo = uploaded(http, url, "a.jpg", sample_image_path().read_bytes())
+    body = call_body(url, "face", photo, "face/blazeface-short", "face/facemesh")
 
     def post(i: int) -> None:
         headers = {"X-Forwarded-For": f"203.0.113.{i % 250}"} if i % 2 else {}
         try:
-            with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30) as http:
+            with http_from(source) as http:
                 code = http.post(f"{url}gradio_api/call/face", json=body, headers=headers).status_code
             _count(tally, f"call_{code}")
         except Exception:  # noqa: BLE001
@@ -268,11 +267,11 @@ def slowloris(url: str, source: str, stop, tally: dict, at_once: int = 500) -> N
 
 def bad_json(url: str, source: str, stop, tally: dict) -> None:
     """A 20 MB JSON body and a 100,000-deep one, over and over."""
-    import httpx
+    from bench.live_client import http_from
 
     big = b'{"data": ["' + b"x" * (20 << 20) + b'"]}'
     deep = b"[" * 100_000 + b"]" * 100_000
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=60) as http:
+    with http_from(source, 60) as http:
         while not stop.is_set():
             for name, body in (("big", big), ("deep", deep)):
                 try:
@@ -286,17 +285,17 @@ def bad_json(url: str, source: str, stop, tally: dict) -> None:
 
 def large_stills(url: str, source: str, stop, tally: dict, folder: Path) -> None:
     """Four 16-bit PNGs of 7071x7071 at once through the API, every 30 s."""
-    import httpx
     from concurrent.futures import ThreadPoolExecutor
+
+    from bench.live_client import http_from, uploaded
 
     path = folder / "sixteen-7071.png"
     path.write_bytes(png16(7071, 7071))
 
     def one(_: int) -> None:
         try:  # the file goes up like any upload, then the API is called on it
-            with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=120) as http:
-                up = http.post(f"{url}gradio_api/upload", files={"files": (path.name, path.read_bytes(), "image/png")})
-                body = call_body(url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}},
+            with http_from(source, 120) as http:
+                body = call_body(url, "face", uploaded(http, url, path.name, path.read_bytes()),
                                  "face/blazeface-short", "face/facemesh")
                 code = http.post(f"{url}gradio_api/call/face", json=body).status_code
             _count(tally, f"large_png_{code}")

@@ -39,16 +39,28 @@ def socket_url(app_url: str, ticket: str | None) -> str:
 _CONFIGS: dict[str, dict] = {}
 
 
+def http_from(source: str | None = None, timeout: float = 30.0):
+    """An HTTP client whose connections leave from ``source`` (another loopback address plays another
+    visitor; None: the system's choice)."""
+    import httpx
+
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=source) if source else None, timeout=timeout)
+
+
+def uploaded(http, app_url: str, name: str, data: bytes) -> dict:
+    """Upload a file as the page does; the reference an API call passes for it."""
+    up = http.post(f"{app_url.rstrip('/')}/gradio_api/upload", files={"files": (name, data)})
+    up.raise_for_status()
+    return {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+
 def page_ticket(app_url: str, task: str = "face", source: str | None = None, timeout: float = 60.0) -> str:
     """A live ticket the way the page gets one: its Start button's event, joined through the queue with a
     session of its own (raw HTTP, as any client of the page can), its answer read from the event stream."""
     import secrets
 
-    import httpx
-
-    transport = httpx.HTTPTransport(local_address=source) if source else None
     base = app_url.rstrip("/") + "/"
-    with httpx.Client(transport=transport, timeout=timeout) as http:
+    with http_from(source, timeout) as http:
         if base not in _CONFIGS:  # a page reads it once
             _CONFIGS[base] = http.get(f"{base}config").json()
         config = _CONFIGS[base]

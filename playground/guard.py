@@ -28,9 +28,8 @@ import logging
 import os
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 from zoo.errors import BusyError
 from zoo.settings import env_int
@@ -157,14 +156,6 @@ class Budget:
             else:
                 self._held.pop(key, None)
 
-    @contextmanager
-    def hold(self, kind: str, address: str | None) -> Iterator[None]:
-        self.claim(kind, address)
-        try:
-            yield
-        finally:
-            self.release(kind, address)
-
 
 BUDGET = Budget()
 
@@ -270,11 +261,16 @@ class Guard:
         if refusal:
             return await answer(send, *refusal)
         if _is_join(path):
-            sentence = self._queue_refusal(body, address, session_too=path.endswith("/queue/join"))
+            try:
+                doc = json.loads(body or b"{}")
+            except ValueError:
+                doc = None  # Gradio answers malformed bodies itself
+            doc = doc if isinstance(doc, dict) else None
+            sentence = self._queue_refusal(doc, address, session_too=path.endswith("/queue/join"))
             if sentence:
                 return await answer(send, 429, sentence)
             try:
-                body = self.sessions.note(address, body)
+                body = self.sessions.note(address, doc, body)
             except BusyError as exc:
                 return await answer(send, 429, str(exc))
         sent = False
@@ -288,16 +284,14 @@ class Guard:
 
         return await self.app(scope, replay, send)
 
-    def _queue_refusal(self, body: bytes, address: str, session_too: bool) -> str | None:
+    def _queue_refusal(self, doc: dict | None, address: str, session_too: bool) -> str | None:
+        """The sentence for a join (``doc``: its JSON body, None when it is not an object) past the session's
+        or the address's share of queue places; None when it may join."""
         queue = getattr(self.blocks, "_queue", None)
         if queue is None:
             return None
         if session_too:
-            try:
-                doc = json.loads(body or b"{}")
-                session = doc.get("session_hash") if isinstance(doc, dict) else None
-            except ValueError:
-                session = None  # Gradio answers malformed bodies itself
+            session = doc.get("session_hash") if doc is not None else None
             pending = queue.pending_event_ids_session.get(session) or () if isinstance(session, str) else ()
             if len(pending) >= per_session_pending():
                 return (f"you already have {len(pending)} requests waiting or running, the most one visitor may "
@@ -322,16 +316,13 @@ class Sessions:
         self._by_address: dict[str, dict[str, None]] = {}
         self._lock = threading.Lock()
 
-    def note(self, address: str, body: bytes) -> bytes:
-        """Record the request's session (a ``/call`` without one is given one here, so that it is known);
-        returns the body to pass on. A session new to the server costs its event loop ~50-100 ms (Gradio
-        copies the page's configuration for it), so an address may open at most
-        ``PLAYGROUND_NEW_SESSIONS_PER_MINUTE`` (BusyError past it)."""
-        try:
-            doc = json.loads(body or b"{}")
-        except ValueError:
-            return body  # Gradio answers malformed bodies itself
-        if not isinstance(doc, dict):
+    def note(self, address: str, doc: dict | None, body: bytes) -> bytes:
+        """Record the session of a join (``doc``: its JSON body, None when it is not an object, which Gradio
+        answers itself); a ``/call`` without one is given one here, so that it is known. Returns the body to
+        pass on. A session new to the server costs its event loop ~50-100 ms (Gradio copies the page's
+        configuration for it), so an address may open at most ``PLAYGROUND_NEW_SESSIONS_PER_MINUTE``
+        (BusyError past it)."""
+        if doc is None:
             return body
         session = doc.get("session_hash")
         if not isinstance(session, str) or not session:
@@ -376,10 +367,6 @@ class Sessions:
         with holder.lock:
             holder.session_data.pop(session, None)
             holder.time_last_used.pop(session, None)
-
-    def count(self, address: str) -> int:
-        with self._lock:
-            return len(self._by_address.get(address, ()))
 
 
 async def read_small_body(scope, receive) -> tuple[bytes, tuple[int, str] | None]:
@@ -445,10 +432,6 @@ class Connections:
             open_.add(transport)
             self._by_peer[peer] = open_
             return True
-
-    def count(self, peer: str) -> int:
-        with self._lock:
-            return sum(1 for t in self._by_peer.get(peer, ()) if not t.is_closing())
 
 
 CONNECTIONS = Connections()

@@ -38,7 +38,7 @@ import orjson
 from playground.guard import BUDGET, LIVE_STARTS, address_of
 from playground.live import StreamSession, max_frame_pixels, max_frame_side, user_message
 from zoo.errors import BusyError
-from zoo.images import ImageError, jpeg_size
+from zoo.images import ImageError, check_jpeg
 from zoo.settings import env_int
 
 log = logging.getLogger(__name__)
@@ -74,16 +74,6 @@ def silent_s() -> int:
     """A live socket that sends nothing at all (no frame, no ping) for this long is closed: its page has gone.
     A page pings every 2 s while its view is open."""
     return env_int("PLAYGROUND_LIVE_SILENT_S", 10)
-
-
-def check_frame(jpeg: bytes) -> None:
-    """A live frame is a JPEG whose header's size is within the caps; anything else is refused here,
-    before any decoder sees it (a 2 kB WebP or PNG can claim 50 megapixels)."""
-    width, height = jpeg_size(jpeg)
-    side, pixels = max_frame_side(), max_frame_pixels()
-    if width < 1 or height < 1 or max(width, height) > side or width * height > pixels:
-        raise ImageError(f"a frame of {width}x{height} is refused: at most {side} pixels on its longer side "
-                         f"and {pixels / 1e6:.2g} megapixels")
 
 
 class Tickets:
@@ -272,18 +262,12 @@ class Connection:
         seq, flags = HEADER.unpack_from(data)
         asked = [k for k, bit in (("a", ONLY_A), ("b", ONLY_B)) if flags & bit] or ["a", "b"]
         if len(data) > max_frame_kb() * 1024:
-            self.strikes += 1
-            if self.strikes >= MAX_STRIKES:
-                return await self.close(f"closed: {MAX_STRIKES} frames were larger than {max_frame_kb()} kB", 4400)
-            return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message":
-                                    f"the frame is larger than {max_frame_kb()} kB; pick a smaller size or quality"})
+            return await self.strike(seq, asked, f"the frame is larger than {max_frame_kb()} kB; pick a smaller "
+                                                 "size or quality", f"were larger than {max_frame_kb()} kB")
         try:
-            check_frame(data[HEADER.size:])
+            check_jpeg(data[HEADER.size:], max_side=max_frame_side(), max_pixels=max_frame_pixels())
         except ImageError as exc:
-            self.strikes += 1
-            if self.strikes >= MAX_STRIKES:  # a page sends camera JPEGs only: this is not one
-                return await self.close(f"closed: {MAX_STRIKES} frames were not camera JPEGs ({exc})", 4400)
-            return await self.send({"type": "dropped", "seq": seq, "asked": asked, "message": str(exc)})
+            return await self.strike(seq, asked, str(exc), f"were not camera JPEGs ({exc})")
         if not limit.allow():
             session.frame_at = time.monotonic()
             return await self.send({"type": "dropped", "seq": seq, "asked": asked,
@@ -298,6 +282,14 @@ class Connection:
             task = asyncio.create_task(self.deliver(session, key, future))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    async def strike(self, seq: int, asked: list[str], sentence: str, closing: str) -> None:
+        """A frame refused for what it is (not a camera JPEG, too large): "dropped" with its sentence, and at
+        the :data:`MAX_STRIKES`-th such frame the socket closes (a page sends camera JPEGs only)."""
+        self.strikes += 1
+        if self.strikes >= MAX_STRIKES:
+            return await self.close(f"closed: {MAX_STRIKES} frames {closing}", 4400)
+        await self.send({"type": "dropped", "seq": seq, "asked": asked, "message": sentence})
 
     def picked(self, session: StreamSession, key: str, seq: int, future) -> None:
         """A side that freed up took the newest frame on the server (``StreamSession.follow``): the page

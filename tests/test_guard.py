@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 import time
 from urllib.parse import urlparse
 
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.live_client import LiveClient, frame_message, jpeg
+from bench.live_client import LiveClient, frame_message, http_from, jpeg, uploaded
 from playground.guard import BUDGET, json_depth_over
 from playground.live import StreamSession
 from playground.live_socket import TICKETS
@@ -26,10 +25,6 @@ from tests.test_safety import FACE, _answers, _error_of, gate  # noqa: F401 - th
 from zoo.images import sample_image_path
 
 from gradio_client import Client, handle_file
-
-
-def _http(source: str) -> httpx.Client:
-    return httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30)
 
 
 def _host_port(app_url: str) -> tuple[str, int]:
@@ -41,8 +36,8 @@ def _call(app_url: str, source: str, headers: dict | None = None) -> httpx.Respo
     """POST /gradio_api/call/face, as any HTTP client may: it joins the queue like the page does."""
     from bench.hostile import call_body
 
-    photo = {"path": str(sample_image_path()), "meta": {"_type": "gradio.FileData"}}
-    with _http(source) as http:
+    with http_from(source) as http:
+        photo = uploaded(http, app_url, "a.jpg", sample_image_path().read_bytes())
         return http.post(f"{app_url}gradio_api/call/face", json=call_body(app_url, "face", photo, *FACE),
                          headers=headers or {})
 
@@ -53,9 +48,9 @@ def _join(app_url: str, source: str) -> httpx.Response:
 
     from bench.hostile import call_body
 
-    with _http(source) as http:
-        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
-        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}, *FACE)
+    with http_from(source) as http:
+        photo = uploaded(http, app_url, "a.jpg", sample_image_path().read_bytes())
+        body = call_body(app_url, "face", photo, *FACE)
         dep = next(d for d in http.get(f"{app_url}config").json()["dependencies"] if d.get("api_name") == "face")
         return http.post(f"{app_url}gradio_api/queue/join",
                          json={**body, "fn_index": dep["id"], "session_hash": secrets.token_hex(6)})
@@ -70,7 +65,7 @@ def test_json_nesting_is_measured_without_parsing():
 
 
 def test_a_large_or_deeply_nested_json_body_is_refused_with_a_sentence(app_url):
-    with _http("127.0.0.1") as http:
+    with http_from("127.0.0.1") as http:
         big = http.post(f"{app_url}gradio_api/call/face", content=b'{"data": ["' + b"x" * (2 << 20) + b'"]}',
                         headers={"content-type": "application/json"})
         deep = http.post(f"{app_url}gradio_api/call/face", content=b"[" * 100_000 + b"]" * 100_000,
@@ -125,9 +120,9 @@ def test_uploads_hold_a_place_of_their_address_while_they_stream(app_url, monkey
         while BUDGET.held("uploads", "127.0.0.3") == 0 and time.monotonic() < deadline:
             time.sleep(0.05)  # polls for the server to reach the upload, up to a bound; it decides nothing
         files = {"files": ("a.jpg", sample_image_path().read_bytes(), "image/jpeg")}
-        with _http("127.0.0.3") as http:
+        with http_from("127.0.0.3") as http:
             second = http.post(f"{app_url}gradio_api/upload", files=files)
-        with _http("127.0.0.4") as http:
+        with http_from("127.0.0.4") as http:
             other = http.post(f"{app_url}gradio_api/upload", files=files)
     finally:
         slow.close()
@@ -157,7 +152,7 @@ def test_connections_per_address_are_capped_and_headers_must_arrive_in_time(app_
             s = socket.create_connection((host, port), timeout=30, source_address=("127.0.0.5", 0))
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
             held.append(s)
-        with _http("127.0.0.6") as http:  # another address is served meanwhile
+        with http_from("127.0.0.6") as http:  # another address is served meanwhile
             assert http.get(app_url).status_code == 200
         closed = [_closed_by_server(s, 30) for s in held]  # the extra three at once, the rest at the timeout
     finally:
@@ -291,9 +286,9 @@ def test_a_model_id_with_a_lone_surrogate_gets_its_sentence(app_url):
 
     from bench.hostile import call_body
 
-    with _http("127.0.0.12") as http:
-        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
-        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}},
+    with http_from("127.0.0.12") as http:
+        photo = uploaded(http, app_url, "a.jpg", sample_image_path().read_bytes())
+        body = call_body(app_url, "face", photo,
                          "face/\ud800", FACE[1])
         dep = next(d for d in http.get(f"{app_url}config").json()["dependencies"] if d.get("api_name") == "face")
         session = secrets.token_hex(6)
@@ -318,7 +313,7 @@ def test_the_add_route_counts_per_address(app_url, fake_hub, monkeypatch, tmp_pa
     monkeypatch.setenv("PLAYGROUND_ADDS_PER_ADDRESS", "1")
 
     def add(source: str) -> str:
-        with _http(source) as http:
+        with http_from(source) as http:
             event = http.post(f"{app_url}gradio_api/call/segmentation_add",
                               json=call_body(app_url, "segmentation_add", "acme/tiny-seg", "")).json()["event_id"]
             return http.get(f"{app_url}gradio_api/call/segmentation_add/{event}").text
@@ -347,9 +342,9 @@ def test_an_address_keeps_its_share_of_sessions_however_many_calls_it_makes(app_
 
     monkeypatch.setenv("PLAYGROUND_SESSIONS_PER_ADDRESS", "3")
     holder = app.demo.state_holder
-    with _http("127.0.0.17") as http:
-        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
-        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}, *FACE)
+    with http_from("127.0.0.17") as http:
+        photo = uploaded(http, app_url, "a.jpg", sample_image_path().read_bytes())
+        body = call_body(app_url, "face", photo, *FACE)
         before = set(holder.session_data)
         for _ in range(8):
             event = http.post(f"{app_url}gradio_api/call/face", json=body).json()["event_id"]
@@ -364,9 +359,9 @@ def test_new_sessions_are_rate_limited_per_address_and_a_reused_one_is_not(app_u
     from bench.hostile import call_body
 
     monkeypatch.setenv("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", "3")  # bursts of one
-    with _http("127.0.0.18") as http:
-        up = http.post(f"{app_url}gradio_api/upload", files={"files": ("a.jpg", sample_image_path().read_bytes())})
-        body = call_body(app_url, "face", {"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}, *FACE)
+    with http_from("127.0.0.18") as http:
+        photo = uploaded(http, app_url, "a.jpg", sample_image_path().read_bytes())
+        body = call_body(app_url, "face", photo, *FACE)
         first = http.post(f"{app_url}gradio_api/call/face", json={**body, "session_hash": "mine-0001"})
         assert first.status_code == 200
         http.get(f"{app_url}gradio_api/call/face/{first.json()['event_id']}")

@@ -135,8 +135,9 @@ def _high_bytes(img: Image.Image) -> np.ndarray:
 
 
 def _pil_to_rgb(img: Image.Image, max_side: int | None = None) -> np.ndarray:
-    """RGB uint8 from any decoded PIL image; with ``max_side``, a single-channel picture is shrunk before it
-    is spread to three channels (a third of the memory)."""
+    """RGB uint8 from any decoded PIL image. With ``max_side``, a picture at least twice that size is first
+    reduced in PIL (box averaging, before any copy), and 16-bit greyscale is shrunk before it is spread to
+    three channels; the caller fits the result within ``max_side``."""
     if img.getexif().get(0x0112, 1) != 1:  # turned as its EXIF orientation says (a copy only then)
         img = ImageOps.exif_transpose(img)
     if max_side and max(img.size) >= 2 * max_side and img.mode in _REDUCIBLE:
@@ -256,13 +257,20 @@ def jpeg_size(data: bytes, *, scan_bytes: int = 65536) -> tuple[int, int]:
     raise ImageError("not a JPEG with a readable header: the live view takes JPEG frames only")
 
 
-def decode_jpeg(data: bytes, *, max_side: int, max_pixels: int) -> np.ndarray:
-    """A JPEG (and nothing else) as RGB uint8, its header's size checked against ``max_side`` and
-    ``max_pixels`` before any decoding: the live view's frames."""
+def check_jpeg(data: bytes, *, max_side: int, max_pixels: int) -> tuple[int, int]:
+    """(width, height) of a JPEG whose header's size is within ``max_side`` and ``max_pixels``; ImageError
+    for anything else, before any decoder sees it (a 2 kB WebP or PNG can claim 50 megapixels)."""
     width, height = jpeg_size(data)
     if width < 1 or height < 1 or max(width, height) > max_side or width * height > max_pixels:
-        raise ImageError(f"a frame of {width}x{height} is refused: frames may be at most {max_side} pixels on "
-                         f"their longer side and {max_pixels / 1e6:.2g} megapixels")
+        raise ImageError(f"a frame of {width}x{height} is refused: at most {max_side} pixels on its longer side "
+                         f"and {max_pixels / 1e6:.2g} megapixels")
+    return width, height
+
+
+def decode_jpeg(data: bytes, *, max_side: int, max_pixels: int) -> np.ndarray:
+    """A JPEG (and nothing else) as RGB uint8, checked by :func:`check_jpeg` before any decoding: the live
+    view's frames."""
+    check_jpeg(data, max_side=max_side, max_pixels=max_pixels)
     try:
         with Image.open(io.BytesIO(data), formats=("JPEG",)) as img:
             img.load()
