@@ -215,6 +215,18 @@ def cmd_teach(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch_bundled(args: argparse.Namespace) -> int:
+    from zoo import bundled
+
+    need = bundled.missing()
+    if not need:
+        print("the bundled models' files are all here")
+        return 0
+    done = bundled.fetch(need, progress=lambda f, d: sys.stderr.write(f"{d}\n"))
+    print(f"fetched {len(done)} file(s) into {bundled.models_dir()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m zoo", description="The vision playground's model zoo.")
     p.add_argument("-v", "--verbose", action="store_true", help="log what the zoo does (stderr)")
@@ -250,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     kp = sub.add_parser("lock", help="pin every Hub entry's branch/tag to its current commit (needs the Hub)")
     kp.set_defaults(func=cmd_lock)
+
+    fp = sub.add_parser("fetch-bundled", help="fetch the bundled models' files this machine lacks (scripts/setup "
+                                              "runs it; needs the package registries)")
+    fp.set_defaults(func=cmd_fetch_bundled)
     return p
 
 

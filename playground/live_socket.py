@@ -31,6 +31,9 @@ import struct
 import threading
 import time
 import weakref
+from functools import lru_cache
+from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -44,6 +47,9 @@ from zoo.settings import env_int
 log = logging.getLogger(__name__)
 
 PATH = "/live/ws"
+ASSETS = "/live/static/"  # the live view's own browser files (playground/static), by name, nothing else
+STATIC = Path(__file__).parent / "static"
+SCRIPTS = ("live.js", "live_worker.js")
 HEADER = struct.Struct("<IB3x")  # seq, flags
 MIRRORED, ONLY_A, ONLY_B = 1, 2, 4
 STATUS_EVERY_S = 0.5  # how often a side whose model is loading says how it goes
@@ -145,18 +151,50 @@ class RateLimit:
         return False
 
 
+@lru_cache(maxsize=None)
+def script(name: str) -> tuple[bytes, str]:
+    """One of the live view's scripts and its content hash (read once per process)."""
+    body = (STATIC / name).read_bytes()
+    return body, sha256(body).hexdigest()[:16]
+
+
+def script_url(name: str) -> str:
+    """The live view's script ``name`` as a path relative to the app's root, versioned by its content (so a
+    browser keeps it until it changes)."""
+    return f"{ASSETS.lstrip('/')}{name}?v={script(name)[1]}"
+
+
+async def serve_script(scope, send) -> None:
+    """GET ``.../live/static/<name>``: one of :data:`SCRIPTS` (a fixed set of names, never a path), cached by
+    the browser for a year when asked for by its current hash. The page's configuration then carries a few
+    lines instead of the scripts (each new Gradio session copies that configuration)."""
+    from starlette.responses import PlainTextResponse, Response
+
+    name = scope["path"].rsplit("/", 1)[-1]
+    if scope.get("method") not in ("GET", "HEAD") or name not in SCRIPTS:
+        return await PlainTextResponse("Not found.", 404)(scope, None, send)
+    body, digest = script(name)
+    fresh = f"v={digest}" in scope.get("query_string", b"").decode("latin-1")
+    cache = "public, max-age=31536000, immutable" if fresh else "no-cache"
+    headers = {"cache-control": cache, "etag": f'"{digest}"', "x-content-type-options": "nosniff"}
+    await Response(body, media_type="text/javascript", headers=headers)(scope, None, send)
+
+
 class LiveSocket:
-    """ASGI middleware: WebSocket connections to ``.../live/ws`` are live sessions; everything else goes
-    on to Gradio."""
+    """ASGI middleware: WebSocket connections to ``.../live/ws`` are live sessions, ``.../live/static/<name>``
+    the live view's scripts; everything else goes on to Gradio."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope.get("type") == "websocket" and scope.get("path", "").rstrip("/").endswith(PATH):
+        path = scope.get("path", "")
+        if scope.get("type") == "websocket" and path.rstrip("/").endswith(PATH):
             from starlette.websockets import WebSocket
 
             return await Connection(WebSocket(scope, receive, send)).serve()
+        if scope.get("type") == "http" and ASSETS in path:
+            return await serve_script(scope, send)
         return await self.app(scope, receive, send)
 
 

@@ -23,7 +23,7 @@ from playground import backends
 from playground.components import ImageInput, OutputImage, OutputSlider
 from playground.limits import one_at_a_time
 from playground.live import StreamSession, predict_pair, user_message
-from playground.live_socket import open_live
+from playground.live_socket import open_live, script_url
 from playground.video import MAX_VIDEO_SECONDS, video_steps
 from zoo import hub, stats
 from zoo.hub_registry import UNAVAILABLE
@@ -235,10 +235,27 @@ def on_add(task_name: str, repo_id: str, revision: str, state: StreamSession, ad
 # ----- layout and wiring ---------------------------------------------------------------------------------
 
 def live_view_js(task_name: str) -> str:
-    """The live view's code for a gr.HTML's js_on_load: live.js, then the call that builds the view (with the
-    Worker's own file as text, started from a Blob so it needs no route of its own)."""
-    options = {"task": task_name, "workerSource": (STATIC / "live_worker.js").read_text()}
-    return (STATIC / "live.js").read_text() + f"\ncreateLiveView(element, {json.dumps(options)});\n"
+    """The live view's code for a gr.HTML's js_on_load: load live.js once per page (served by
+    playground.live_socket, versioned by its content), then build this tab's view. The scripts are not
+    inlined: every new Gradio session copies the page's configuration, and five copies of them were most of it."""
+    options = {"task": task_name, "workerUrl": script_url("live_worker.js")}
+    return f"""
+const base = (window.gradio_config && window.gradio_config.root) || window.location.href;
+const at = (rel) => new URL(rel, base.endsWith("/") ? base : base + "/").href;
+window.__playgroundScript = window.__playgroundScript || new Promise((ok, fail) => {{
+  const s = document.createElement("script");
+  s.src = at({json.dumps(script_url("live.js"))});
+  s.onload = ok;
+  s.onerror = () => fail(new Error("the live view's script did not load"));
+  document.head.append(s);
+}});
+const options = {json.dumps(options)};
+options.workerUrl = at(options.workerUrl);
+window.__playgroundScript.then(() => createLiveView(element, options), (err) => {{
+  element.textContent = "The live view could not load: reload the page.";
+  console.error(err);
+}});
+"""
 
 
 def build_pickers(task: TaskDef, a0: str, b0: str):

@@ -1,12 +1,14 @@
 """Face detection and tracking: boxes, scores, facial keypoints (and the dense mesh when there is one)."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from tasks import blaze
 from tasks.base import (InstanceResult, Letterbox, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
                         check_score, flip_box, flip_points, letterbox, nms, register_task, rounded, rounded_rows,
                         sigmoid)
@@ -21,6 +23,10 @@ KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ea
 YUNET_NAMES = ("right_eye", "left_eye", "nose_tip", "right_mouth_corner", "left_mouth_corner")
 # The same six points in the 478-point refined face mesh (iris centres for the eyes; mouth = mean of two).
 MESH_KEYPOINTS = ((468,), (473,), (1,), (13, 14), (234,), (454,))
+# ... and in the 468-point mesh (no irises: each eye is the mean of its two corners).
+MESH468_KEYPOINTS = ((33, 133), (362, 263), (1,), (13, 14), (234,), (454,))
+# The lowest score BlazeFace decodes at: the Score slider works from here up (MediaPipe's own graph: 0.5).
+BLAZEFACE_FLOOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,70 @@ def from_mediapipe_mesh(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> FaceR
         faces.append(Face(box=box_of(pts, w, h), score=1.0, keypoints=kps, landmarks=pts,
                           keypoint_names=KEYPOINT_NAMES if kps else ()))
     return FaceResult(tuple(faces))
+
+
+# --- BlazeFace and the face mesh on LiteRT: the project's own port of MediaPipe's graphs ------------
+def blazeface_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, Letterbox]:
+    """The frame fitted (aspect kept, padded) into the detector's square input, scaled as it wants."""
+    net = blaze.NetInput.from_options(spec.options["detector"])
+    img, lb = blaze.fit(rgb, net.size)
+    return net.blob(img), lb
+
+
+def blazeface_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> FaceResult:
+    """BlazeFace's SSD outputs -> faces: anchors, sigmoid scores, MediaPipe's weighted NMS (IoU
+    ``thresholds.nms``), decoded from :data:`BLAZEFACE_FLOOR` so the Score slider filters the rest."""
+    o = spec.options["detector"]
+    dets = blaze.detect(raw, lb, int(o["size"]), tuple(o["strides"]), 6, BLAZEFACE_FLOOR,
+                        per_layer=int(o.get("per_layer", 2)), iou=spec.thresholds.nms or 0.3, weighted=True,
+                        merge_min=spec.thresholds.score)
+    return FaceResult(tuple(face_of(d, lb.height, lb.width) for d in dets))
+
+
+def face_of(det: blaze.Detection, h: int, w: int) -> Face | None:
+    x0, y0, x1, y1 = (float(v) for v in det.box)
+    box = (max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1))
+    return Face(box=box, score=min(1.0, det.score), keypoints=tuple(map(tuple, det.keypoints)),
+                keypoint_names=KEYPOINT_NAMES)
+
+
+def mesh_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -> FaceResult:
+    """The face landmark model on each detected face's region (MediaPipe's face_landmark_front graph):
+    468 landmarks (x, y, z in crop pixels) and a face-presence logit; presence is the face's score."""
+    firsts, crops = raw
+    found = []
+    for roi, out in crops:
+        points, flag = blaze.outputs_of_size(out, 1404), blaze.outputs_of_size(out, 1)
+        if not points or not flag:
+            raise ValueError("face landmark outputs are not 468 landmarks + a face flag")
+        presence = float(sigmoid(np.clip(flag[0][0], -80, 80)))
+        if presence < float(spec.options.get("min_presence", 0.5)):
+            continue
+        found.append((roi.to_frame(points[0].reshape(468, 3), meta.landmark_size), presence))
+    found = distinct_faces(found, int(spec.options.get("max_instances", 4)))
+    track = meta.track  # stream mode: follow these faces in the next frame, their landmarks smoothed
+    if track is not None:
+        track.keep([blaze.face_mesh_roi(pts) for pts, _ in found], detected=bool(firsts))
+        now = time.monotonic()
+        found = [(track.smooth(i, pts, now, blaze.object_scale(pts)), p) for i, (pts, p) in enumerate(found)]
+    faces = []
+    for pts, presence in found:
+        kps = tuple(tuple(pts[list(idx), :2].mean(axis=0)) for idx in MESH468_KEYPOINTS)
+        faces.append(Face(box=box_of(pts, meta.width, meta.height), score=presence, keypoints=kps, landmarks=pts,
+                          keypoint_names=KEYPOINT_NAMES))
+    return FaceResult(tuple(faces))
+
+
+def distinct_faces(found: list[tuple[np.ndarray, float]], most: int, iou: float = 0.5
+                   ) -> list[tuple[np.ndarray, float]]:
+    """One mesh per face (two followed regions may converge on one face), best first, at most ``most``."""
+    kept: list[tuple[np.ndarray, float]] = []
+    for pts, p in sorted(found, key=lambda f: -f[1]):
+        box = np.concatenate([pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)])
+        if all(blaze.iou_one(box, np.concatenate([k[:, :2].min(axis=0), k[:, :2].max(axis=0)])[None])[0] <= iou
+               for k, _ in kept):
+            kept.append((pts, p))
+    return kept[:most]
 
 
 # --- OpenCV Haar cascade ------------------------------------------------------------------
@@ -201,6 +271,8 @@ def hf_detection_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> FaceRe
 
 
 PIPELINES = {
+    "blazeface": Pipeline(blazeface_pre, blazeface_post, options=("detector",)),
+    "blaze_face_mesh": Pipeline(blaze.preprocess, mesh_post, options=blaze.OPTIONS),
     "yunet": Pipeline(yunet_pre, yunet_post),
     "hf_detection_face": Pipeline(postprocess=hf_detection_post, options=("target_labels",)),
     "mediapipe_face_detection": Pipeline(postprocess=from_mediapipe_detection),
@@ -222,17 +294,34 @@ def hub_model(card: HubCard) -> ModelSpec:
                      options={"head": "object_detection", "target_labels": ids})
 
 
-@lru_cache(maxsize=1)
-def _mesh_edges() -> np.ndarray:
-    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_CONTOURS, FACEMESH_IRISES
+# The mesh's drawn lines: MediaPipe's FACEMESH_CONTOURS and FACEMESH_IRISES (face_mesh_connections.py,
+# Apache-2.0), as flat (from, to) pairs; the iris lines (points 468+) apply to the 478-point mesh only.
+_MESH_EDGES = (
+    0, 267, 7, 163, 10, 338, 13, 312, 14, 317, 17, 314, 21, 54, 33, 7, 33, 246, 37, 0, 39, 37, 40, 39, 46, 53, 52,
+    65, 53, 52, 54, 103, 58, 132, 61, 146, 61, 185, 63, 105, 65, 55, 66, 107, 67, 109, 70, 63, 78, 95, 78, 191, 80,
+    81, 81, 82, 82, 13, 84, 17, 87, 14, 88, 178, 91, 181, 93, 234, 95, 88, 103, 67, 105, 66, 109, 10, 127, 162, 132,
+    93, 136, 172, 144, 145, 145, 153, 146, 91, 148, 176, 149, 150, 150, 136, 152, 148, 153, 154, 154, 155, 155, 133,
+    157, 173, 158, 157, 159, 158, 160, 159, 161, 160, 162, 21, 163, 144, 172, 58, 173, 133, 176, 149, 178, 87, 181,
+    84, 185, 40, 191, 80, 234, 127, 246, 161, 249, 390, 251, 389, 263, 249, 263, 466, 267, 269, 269, 270, 270, 409,
+    276, 283, 282, 295, 283, 282, 284, 251, 288, 397, 293, 334, 295, 285, 296, 336, 297, 332, 300, 293, 310, 415,
+    311, 310, 312, 311, 314, 405, 317, 402, 318, 324, 321, 375, 323, 361, 324, 308, 332, 284, 334, 296, 338, 297,
+    356, 454, 361, 288, 365, 379, 373, 374, 374, 380, 375, 291, 377, 152, 378, 400, 379, 378, 380, 381, 381, 382,
+    382, 362, 384, 398, 385, 384, 386, 385, 387, 386, 388, 387, 389, 356, 390, 373, 397, 365, 398, 362, 400, 377,
+    402, 318, 405, 321, 409, 291, 415, 308, 454, 323, 466, 388, 469, 470, 470, 471, 471, 472, 472, 469, 474, 475,
+    475, 476, 476, 477, 477, 474,
+)
 
-    return np.array(sorted(FACEMESH_CONTOURS | FACEMESH_IRISES), dtype=np.int64)
+
+@lru_cache(maxsize=2)
+def _mesh_edges(points: int) -> np.ndarray:
+    edges = np.array(_MESH_EDGES, dtype=np.int64).reshape(-1, 2)
+    return edges[(edges < points).all(axis=1)]
 
 
 def draw(canvas: Canvas, result: FaceResult, **_: Any) -> None:
     for face in result.faces:
         if face.landmarks:
-            canvas.mesh(np.array(face.landmarks), _mesh_edges())
+            canvas.mesh(np.array(face.landmarks), _mesh_edges(len(face.landmarks)))
     canvas.boxes(result.boxes, [instance_label("face", f.score, f.track_id) for f in result.faces],
                  color_ids([f.track_id for f in result.faces]))
     kps = [f.keypoints for f in result.faces if f.keypoints]

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tasks import blaze
 from tasks import hands as hands_task
 from tasks.base import Pipeline, TaskDef, register_task
 from tasks.hands import Gesture, HandsResult
@@ -111,7 +112,13 @@ def from_mediapipe_hands_gesture(raw: Any, hw: tuple[int, int], spec: ModelSpec)
     return recognise(hands_task.from_mediapipe_hands(raw, hw, spec))
 
 
+def blaze_hands_gesture_post(raw: Any, meta: Any, spec: ModelSpec) -> GestureResult:
+    return recognise(hands_task.blaze_hands_post(raw, meta, spec))
+
+
 PIPELINES = {
+    "blaze_hands_gesture": Pipeline(blaze.preprocess, blaze_hands_gesture_post,
+                                    options=blaze.OPTIONS),
     "mediapipe_hands_gesture": Pipeline(postprocess=from_mediapipe_hands_gesture),
     # two-stage runners (hands, then a head) give the result themselves (see tasks.gesture_lab)
     "trained_head": Pipeline(),

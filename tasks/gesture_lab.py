@@ -376,7 +376,7 @@ class HandCropClassifier:
         return label_hands(hands, probs, self.labels)
 
 
-@register_runtime("hand_crop_classifier")  # a Hub image classifier over each hand crop
+@register_runtime("hand_crop_classifier", requires=("torch", "transformers"))  # a Hub classifier on each hand crop
 def load_crop_classifier(spec, path: Path | None) -> HandCropClassifier:
     if path is None:
         raise TeachError(f"{spec.id}: model files not found")

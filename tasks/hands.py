@@ -1,6 +1,7 @@
 """Hand detection and tracking: boxes, handedness and 21 landmarks per hand."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -99,9 +100,9 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
     """MediaPipe's hand landmark model as ONNX, on each palm's crop. Its outputs, in graph order: 21
     landmarks (x, y, z in crop pixels), hand presence, handedness (above 0.5: MediaPipe's "Right", which
     assumes a mirrored image, so the subject's left hand), 21 world landmarks."""
-    _, crops = raw
+    firsts, crops = raw
     min_presence = float(spec.options.get("min_presence", 0.5))
-    hands = []
+    found = []
     for roi, out in crops:
         points, ones = blaze.outputs_of_size(out, 63), blaze.outputs_of_size(out, 1)
         if not points or len(ones) < 2:
@@ -110,10 +111,14 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
         if presence < min_presence:
             continue
         pts = roi.to_frame(points[0].reshape(21, 3), meta.landmark_size)
-        side = "Left" if ones[1][0] > 0.5 else "Right"
-        hands.append(Hand(box=box_of(pts, meta.width, meta.height), score=presence, handedness=side,
-                          keypoints=tuple(map(tuple, pts))))
-    return HandsResult(tuple(hands))
+        found.append((pts, presence, "Left" if ones[1][0] > 0.5 else "Right"))
+    track = meta.track  # stream mode: follow these hands in the next frame, their landmarks smoothed
+    if track is not None:
+        track.keep([blaze.hand_roi(pts) for pts, _, _ in found], detected=bool(firsts))
+        now = time.monotonic()
+        found = [(track.smooth(i, pts, now, blaze.object_scale(pts)), p, side) for i, (pts, p, side) in enumerate(found)]
+    return HandsResult(tuple(Hand(box=box_of(pts, meta.width, meta.height), score=p, handedness=side,
+                                  keypoints=tuple(map(tuple, pts))) for pts, p, side in found))
 
 
 PIPELINES = {

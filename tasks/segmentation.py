@@ -107,6 +107,25 @@ def from_mediapipe_selfie(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> Seg
     return SegmentationResult.from_foreground(prob, spec.labels)
 
 
+# --- MediaPipe selfie segmentation on LiteRT: the project's own port of its graph ----------------------
+def selfie_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
+    """The frame stretched to the model's input as MediaPipe's graph samples it (no aspect ratio kept), RGB
+    in [0, 1]."""
+    from tasks.blaze import image_to_tensor
+
+    img, _ = image_to_tensor(rgb, spec.input_size, keep_aspect=False)
+    return np.ascontiguousarray((img.astype(np.float32) * (1.0 / 255.0))[None]), rgb.shape[:2]
+
+
+def selfie_post(raw: dict[str, np.ndarray], hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
+    """The person probability (the model's own sigmoid), upsampled bilinearly to the frame before any
+    threshold, so the mask's edge is smooth."""
+    prob = np.asarray(next(iter(raw.values())), np.float32)[0, :, :, 0]
+    h, w = hw
+    return SegmentationResult.from_foreground(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR),
+                                              spec.labels, threshold=spec.thresholds.score)
+
+
 # --- PP-HumanSeg (OpenCV Zoo, ONNX) --------------------------------------------------------------
 def pphumanseg_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
     """RGB resized to the input size, scaled to [-1, 1], NCHW."""
@@ -154,6 +173,7 @@ def hf_segmentation_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> Seg
 
 
 PIPELINES = {
+    "selfie": Pipeline(selfie_pre, selfie_post),
     "mediapipe_selfie": Pipeline(postprocess=from_mediapipe_selfie),
     "pphumanseg": Pipeline(pphumanseg_pre, pphumanseg_post),
     "hf_semantic_segmentation": Pipeline(postprocess=hf_segmentation_post),

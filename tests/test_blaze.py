@@ -111,10 +111,12 @@ def test_registry_hand_cascade_end_to_end(fake_hub, grace, presence, right, expe
         return
     assert len(res) == 1
     hand = res.hands[0]
-    # grace is 512 wide, 600 high: the 192 letterbox scale is 0.32. The palm (centre (102, 81), 40x30 in the
-    # input) -> region centre moved up half a palm, side 2.6 x the palm's width, upright.
+    # grace is 512 wide, 600 high: the 192 letterbox scale is 0.32, padded evenly left and right (MediaPipe's
+    # way). The palm (centre (102, 81), 40x30 in the input) -> region centre moved up half a palm, side 2.6 x
+    # the palm's width, upright.
     s = 192 / 600
-    cx, cy, side = 102 / s, 81 / s - 15 / s, 40 / s * 2.6
+    pad = (192 - 512 * s) / 2
+    cx, cy, side = (102 - pad) / s, 81 / s - 15 / s, 40 / s * 2.6
     kps = np.array(hand.keypoints)
     np.testing.assert_allclose(kps[5, :2], [cx, cy], atol=0.5)
     np.testing.assert_allclose(kps[0, :2], [cx, cy + 100 * side / 224], atol=0.5)
@@ -133,9 +135,9 @@ def test_registry_pose_cascade_end_to_end(fake_hub, grace):
     assert isinstance(res, PoseResult) and len(res) == 1
     person = res.people[0]
     assert [k.name for k in person.keypoints] == list(BLAZEPOSE_NAMES)
-    # anchor 812 = cell (14, 14) of the 28x28 grid: (116, 116) in the 224 input; scale 224/600
+    # anchor 812 = cell (14, 14) of the 28x28 grid: (116, 116) in the 224 input; scale 224/600, padded evenly
     s = 224 / 600
-    hips = np.array([116, 136]) / s
+    hips = np.array([116 - (224 - 512 * s) / 2, 136]) / s
     side = 2 * 60 / s * 1.25
     nose = person.keypoint("nose")
     np.testing.assert_allclose([nose.x, nose.y], [hips[0], hips[1] - 100 * side / 256], atol=0.5)

@@ -36,13 +36,15 @@ def resolve_path(spec: ModelSpec, progress: Callable[[float, str], None] | None 
             raise ModelUnavailableError(f"{spec.id}: the file is gone")
         return Path(src.path)
     if isinstance(src, BundledSource):
+        from zoo import bundled
+
+        pinned = [p for p in spec.bundled_files() if p in bundled.FILES]
+        if bundled.missing(pinned):  # a host without scripts/setup (a Space): fetched once, on first use
+            bundled.fetch(pinned, progress=progress)
         path = src.locate()
         if path is None:
             raise ModelUnavailableError(f"{spec.id}: the package '{src.package}' is not installed")
         if not path.exists():
-            if spec.runtime == "mediapipe":
-                # mediapipe fetches a few of its solution files itself on first use (pose lite/heavy)
-                return None
             raise ModelUnavailableError(f"{spec.id}: {src.describe()} is missing from the installed package")
         return path
     from zoo import hub

@@ -24,7 +24,8 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z0-9][a-z0-9._-]*$")
 
 @dataclass(frozen=True)
 class BundledSource:
-    """A model file that ships inside an installed Python package."""
+    """A model file that ships inside an installed Python package (MediaPipe's model files are pinned by hash
+    and may sit in the playground's model folder instead: see zoo.bundled)."""
 
     package: str
     path: str  # relative to the package's directory; "" for code-only models
@@ -32,6 +33,10 @@ class BundledSource:
     kind = "bundled"
 
     def locate(self) -> Path | None:
+        from zoo import bundled
+
+        if self.package == bundled.PACKAGE and self.path in bundled.FILES:  # pinned: the package or the model folder
+            return bundled.locate(self.path)
         spec = importlib.util.find_spec(self.package)
         if spec is None or not spec.submodule_search_locations:
             return None
@@ -114,6 +119,8 @@ class ModelSpec:
     note: str = ""
     # a first-stage detector from another repo (ViTPose reads the people an RT-DETR finds)
     detector: HubSource | None = None
+    # the id of the entry whose model this one runs through MediaPipe's own graph (a reference for the port)
+    reference_of: str = ""
 
     def __post_init__(self) -> None:
         external = self.id.startswith(EXTERNAL_PREFIXES)
@@ -124,6 +131,13 @@ class ModelSpec:
         if not external and self.id.split("/", 1)[0] != self.task:
             raise ValueError(f"{self.id}: id prefix does not match task {self.task!r}")
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    def bundled_files(self) -> tuple[str, ...]:
+        """The pinned model files (zoo.bundled) this entry runs: its source and a cascade's landmark file."""
+        if not isinstance(self.source, BundledSource):
+            return ()
+        extra = self.options.get("landmark_model")
+        return tuple(p for p in (self.source.path, extra) if p)
 
     @property
     def bundled(self) -> bool:

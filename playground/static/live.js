@@ -10,8 +10,8 @@
 // The drawing commands come from the server (tasks/draw.py, Overlay) with their colours and sizes, so the
 // overlays look like the pictures the server draws for still images and videos.
 //
-// Used from Python (playground/ui.py) as the js_on_load of a gr.HTML: `element` is that component's root,
-// and LIVE_OPTIONS is set just before this file's text. Tests and the benchmark read
+// Loaded once per page by the js_on_load of each tab's gr.HTML (playground/ui.py), which then calls
+// createLiveView(element, options) with that component's root; served by playground/live_socket.py. Tests and the benchmark read
 // window.__playgroundLive[task] (its `stats`).
 "use strict";
 
@@ -120,7 +120,7 @@ function createLiveView(root, options) {
       p.video.play().catch(() => {});
     }
     applyMirror();
-    worker = new Worker(URL.createObjectURL(new Blob([options.workerSource], {type: "text/javascript"})));
+    worker = new Worker(options.workerUrl);
     worker.onmessage = onWorker;
     const root = (window.gradio_config && window.gradio_config.root) || window.location.href;
     const url = new URL("live/ws", root.endsWith("/") ? root : root + "/");

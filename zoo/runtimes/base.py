@@ -22,18 +22,26 @@ class Runtime:
     # ``tracks`` accepts; None: the runtime has no such mode
     load_tracking: Callable[[Any, Path | None], Runner] | None = None
     tracks: Callable[[Any], bool] = lambda spec: False
+    requires: tuple[str, ...] = ()  # the Python packages it needs (optional ones: mediapipe, torch)
+
+    def installed(self) -> bool:
+        """Are the packages this runtime needs installed here?"""
+        import importlib.util
+
+        return all(importlib.util.find_spec(p) is not None for p in self.requires)
 
 
 RUNTIMES: dict[str, Runtime] = {}
 
 
-def register_runtime(name: str, *, options: tuple[str, ...] = ()) -> Callable:
-    """Decorator: ``@register_runtime("onnxruntime")`` over a ``load(spec, path)`` function."""
+def register_runtime(name: str, *, options: tuple[str, ...] = (), requires: tuple[str, ...] = ()) -> Callable:
+    """Decorator: ``@register_runtime("onnxruntime", requires=("onnxruntime",))`` over a ``load(spec, path)``
+    function; ``requires`` names the packages it imports when a model loads."""
 
     def deco(load: Callable) -> Callable:
         if name in RUNTIMES and RUNTIMES[name].load is not load:
             raise ValueError(f"runtime {name!r} is registered twice")
-        RUNTIMES[name] = Runtime(name, load, frozenset(options))
+        RUNTIMES[name] = Runtime(name, load, frozenset(options), requires=tuple(requires))
         return load
 
     return deco
@@ -77,6 +85,26 @@ class Cascade:
     def __call__(self, plan: Any) -> tuple[list[Any], list[tuple[Any, Any]]]:
         firsts = [self.detector(x) for x in plan.firsts]
         return firsts, [(roi, self.landmark(blob)) for blob, roi in plan.crops(firsts)]
+
+
+
+class FollowingCascade(Cascade):
+    """One stream's cascade (stream mode), over its own two interpreters: it keeps the stream's memory (a
+    dict the task's plan fills; the zoo does not look inside) and gives it to the plan, whose ``follow``
+    may return the crops of the regions the last frame's landmarks set, so the detector is skipped. The
+    memory lives on this runner, which belongs to one stream, never on the shared models."""
+
+    def __init__(self, detector: Runner, landmark: Runner):
+        super().__init__(detector, landmark)
+        self.memory: dict = {}
+
+    def __call__(self, plan: Any) -> tuple[list[Any], list[tuple[Any, Any]]]:
+        plan.memory["stream"] = self.memory
+        crops = plan.follow(self.memory) if getattr(plan, "follow", None) is not None else None
+        if crops is None:
+            return super().__call__(plan)
+        return [], [(roi, self.landmark(blob)) for blob, roi in crops]
+
 
     def close(self) -> None:
         for part in (self.detector, self.landmark):

@@ -1,4 +1,5 @@
-"""MediaPipe legacy solutions (mediapipe 0.10.21).
+"""MediaPipe legacy solutions (mediapipe 0.10.21, optional: Python 3.12 and older): the reference entries,
+MediaPipe's own graphs beside the project's LiteRT ports of them.
 
 Static-image mode keeps no state between calls, so one loaded graph serves every still image and stream;
 a lock serialises calls because a graph processes one packet at a time. Video (tracking) mode, for face
@@ -69,7 +70,8 @@ class MediaPipeRunner:
 
 
 @register_runtime("mediapipe", options=("solution", "model_selection", "model_complexity", "max_num_faces",
-                                        "max_num_hands", "refine_landmarks", "min_confidence"))
+                                        "max_num_hands", "refine_landmarks", "min_confidence"),
+                  requires=("mediapipe",))
 def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     name = spec.options["solution"]
     factory = _solutions()[name]

@@ -71,7 +71,7 @@ class TransformersRunner:
         return raw
 
 
-@register_runtime("transformers", options=("head",))
+@register_runtime("transformers", options=("head",), requires=("torch", "transformers"))
 def load(spec: ModelSpec, path: Path | None) -> TransformersRunner:
     if path is None:
         raise RuntimeError(f"{spec.id}: model files not found")
@@ -128,7 +128,8 @@ class DetectThenPose:
                 "scores": np.stack([p["scores"].float().numpy() for p in people])}
 
 
-@register_runtime("transformers_pose", options=("person_label", "detector_min_score", "max_people"))
+@register_runtime("transformers_pose", options=("person_label", "detector_min_score", "max_people"),
+                  requires=("torch", "transformers"))
 def load_detect_then_pose(spec: ModelSpec, path: Any) -> DetectThenPose:
     """``path`` is (pose model file, detector file): the spec names its detector (see zoo.cache.load)."""
     if not isinstance(path, tuple) or None in path:
