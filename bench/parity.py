@@ -142,31 +142,45 @@ def run(media: Path | None, video_frames: int, only: str | None = None) -> list[
     return rows
 
 
-def jitter(model_id: str, seconds: float = 2.0, fps: int = 30) -> dict[str, float]:
-    """Landmark standard deviation (pixels at 640 wide, mean over landmarks) over ``seconds`` of a still
-    subject: the same photo with camera noise, through each side's stream-mode runner."""
-    from playground.live import load_stream_runner  # noqa: F401 - the live path's own runners
+def jitter(model_id: str, rgb: np.ndarray, seconds: float = 2.0, fps: int = 30) -> dict[str, Any]:
+    """Landmark jitter of a still subject: ``seconds`` of the same photo with camera noise (sigma 3 grey
+    levels) through each side's stream-mode runner (the port's, which follows and smooths; MediaPipe's
+    video mode). Per model: the landmarks' standard deviation over time in pixels at 640 wide, the mean over
+    the first instance's landmarks that both models see in at least 90% of the frames (a pose's keypoints
+    out of sight are guesses, not jitter), and the frames where it was found."""
     from tasks.base import infer
-    from zoo.images import load_image, sample_image_path
+    from zoo.cache import resolve_path
     from zoo.registry import get_spec
+    from zoo.runtimes import runtime
 
     rng = np.random.default_rng(0)
-    base = scaled(load_image(sample_image_path())).astype(np.int16)
+    base = scaled(rgb).astype(np.int16)
     shots = [np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8) for _ in range(int(seconds * fps))]
-    out = {}
+    runs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for spec in (get_spec(model_id), get_spec(f"{model_id}-graph")):
-        runner = load_stream_runner(spec)
-        pts = []
-        for rgb in shots:
-            res, _ = infer(spec, rgb, runner=runner)
+        runner = runtime(spec.runtime).load_tracking(spec, resolve_path(spec))
+        pts, seen = [], []
+        for frame in shots:
+            res, _ = infer(spec, frame, runner=runner)
             if len(res):
-                pts.append(points_of(res.items[0]))
+                item = res.items[0]
+                kps = getattr(item, "keypoints", ())
+                pts.append(points_of(item))
+                seen.append([k.score >= 0.5 for k in kps] if kps and hasattr(kps[0], "score") else [True] * len(pts[-1]))
         close = getattr(runner, "close", None)
         if close:
             close()
-        if len(pts) > 1:
+        if pts:
             n = min(len(p) for p in pts)
-            out[spec.id] = round(float(np.stack([p[:n] for p in pts]).std(axis=0).mean()), 3)
+            runs[spec.id] = (np.stack([p[:n] for p in pts]), np.array([s[:n] for s in seen]))
+    out: dict[str, Any] = {}
+    if len(runs) == 2:
+        n = min(v[0].shape[1] for v in runs.values())
+        steady = np.logical_and.reduce([v[1][:, :n].mean(axis=0) >= 0.9 for v in runs.values()])
+        for model_id_, (stack, _) in runs.items():
+            std = stack[:, :n][:, steady].std(axis=0).mean() if steady.any() else float("nan")
+            out[model_id_] = {"std_px": round(float(std), 3), "frames": f"{len(stack)}/{len(shots)}",
+                              "landmarks": int(steady.sum())}
     return out
 
 
@@ -190,9 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--video-frames", type=int, default=30, help="frames taken from each video")
     p.add_argument("--only", default=None, help="only the models whose id contains this")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    p.add_argument("--jitter", action="store_true", help="also measure stream-mode jitter on a still subject")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     t0 = time.monotonic()
+    if args.jitter:
+        from zoo.images import load_image, sample_image_path
+
+        still = load_image(sample_image_path())
+        for model in ("face/facemesh", "pose/blazepose-full", "pose/blazepose-lite"):
+            print(model, json.dumps(jitter(model, still)))
     rows = run(args.media, args.video_frames, args.only)
     print(format_rows(rows))
     print(f"\n({time.monotonic() - t0:.0f} s)")

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from tasks.base import Letterbox, letterbox, nms, sigmoid
+from tasks.base import Letterbox, nms, sigmoid
 
 # The spec options a cascade entry's pipeline reads (see plan() and the landmark stages in hands and pose).
 OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "min_presence", "tiles")
@@ -306,6 +306,7 @@ class CascadeMeta:
 
 # --- stream mode: follow the landmarks, smooth them --------------------------------------------------
 REDETECT_EVERY = 10  # frames between detector runs while fewer instances than wanted are followed
+STREAM_HZ = 30.0  # the frame rate the smoothing assumes
 
 
 @dataclass
@@ -316,6 +317,13 @@ class Track:
     rois: list[Roi] = field(default_factory=list)
     since_detect: int = 0
     filters: list["OneEuro"] = field(default_factory=list)
+    frames: int = 0
+
+    def tick(self) -> float:
+        """This frame's time for the filters: the stream's frame count at :data:`STREAM_HZ`, not the wall
+        clock, so the same frames give the same landmarks wherever and however fast they run."""
+        self.frames += 1
+        return self.frames / STREAM_HZ
 
     def smooth(self, index: int, points: np.ndarray, t: float, scale: float) -> np.ndarray:
         """The instance's landmarks (n, 2+) through its own filter (x and y; the rest passes)."""
@@ -325,12 +333,21 @@ class Track:
         out[:, :2] = self.filters[index](out[:, :2], t, scale)
         return out
 
-    def keep(self, rois: list[Roi], detected: bool) -> None:
-        """What the post-processing found this frame: the regions for the next one. A new detection, or a
-        change in how many are followed, starts the filters afresh (instances may have been re-ordered)."""
-        if detected or len(rois) != len(self.rois):
-            self.filters = []
-        self.rois = rois
+    def keep(self, rois: list[Roi]) -> None:
+        """What the post-processing found this frame: the regions for the next one. Each instance keeps the
+        filter of the one it continues (the nearest last region, within half its side), so a detector run
+        that re-orders or adds instances does not reset anyone's smoothing; an instance with none starts one."""
+        filters: list[OneEuro] = []
+        free = dict(enumerate(self.rois))
+        for roi in rois:
+            near = min(free.items(), key=lambda kv: math.hypot(kv[1].cx - roi.cx, kv[1].cy - roi.cy), default=None)
+            if near is not None and near[0] < len(self.filters) and \
+                    math.hypot(near[1].cx - roi.cx, near[1].cy - roi.cy) < roi.side / 2:
+                filters.append(self.filters[near[0]])
+                del free[near[0]]
+            else:
+                filters.append(OneEuro())
+        self.rois, self.filters = rois, filters
 
 
 class OneEuro:
@@ -341,7 +358,8 @@ class OneEuro:
     def __init__(self, min_cutoff: float = 0.05, beta: float = 80.0, derivate_cutoff: float = 1.0,
                  frequency: float = 30.0) -> None:
         self.min_cutoff, self.beta, self.derivate_cutoff, self.frequency = min_cutoff, beta, derivate_cutoff, frequency
-        self.x: np.ndarray | None = None
+        self.x: np.ndarray | None = None  # the last filtered value
+        self.raw: np.ndarray | None = None  # the last value given
         self.dx: np.ndarray | None = None
         self.t: float | None = None
 
@@ -358,10 +376,11 @@ class OneEuro:
             self.frequency = 1.0 / (t - self.t)
         self.t = t
         if self.x is None or self.x.shape != value.shape:
-            self.x, self.dx = value, np.zeros_like(value)
+            self.x, self.raw, self.dx = value, value, np.zeros_like(value)
             return value.astype(np.float32)
         scale = 1.0 / max(object_scale, 1e-6)
-        dvalue = (value - self.x) * scale * self.frequency
+        dvalue = (value - self.raw) * scale * self.frequency  # the variation per second of the raw values
+        self.raw = value
         a_d = self._alpha(self.derivate_cutoff)
         self.dx = a_d * dvalue + (1 - a_d) * self.dx
         a = self._alpha(self.min_cutoff + self.beta * np.abs(self.dx))

@@ -1,7 +1,6 @@
 """Face detection and tracking: boxes, scores, facial keypoints (and the dense mesh when there is one)."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -133,7 +132,7 @@ def face_of(det: blaze.Detection, h: int, w: int) -> Face | None:
 def mesh_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -> FaceResult:
     """The face landmark model on each detected face's region (MediaPipe's face_landmark_front graph):
     468 landmarks (x, y, z in crop pixels) and a face-presence logit; presence is the face's score."""
-    firsts, crops = raw
+    _, crops = raw
     found = []
     for roi, out in crops:
         points, flag = blaze.outputs_of_size(out, 1404), blaze.outputs_of_size(out, 1)
@@ -146,8 +145,8 @@ def mesh_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -
     found = distinct_faces(found, int(spec.options.get("max_instances", 4)))
     track = meta.track  # stream mode: follow these faces in the next frame, their landmarks smoothed
     if track is not None:
-        track.keep([blaze.face_mesh_roi(pts) for pts, _ in found], detected=bool(firsts))
-        now = time.monotonic()
+        track.keep([blaze.face_mesh_roi(pts) for pts, _ in found])
+        now = track.tick()
         found = [(track.smooth(i, pts, now, blaze.object_scale(pts)), p) for i, (pts, p) in enumerate(found)]
     faces = []
     for pts, presence in found:

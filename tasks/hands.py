@@ -1,7 +1,6 @@
 """Hand detection and tracking: boxes, handedness and 21 landmarks per hand."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -100,7 +99,7 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
     """MediaPipe's hand landmark model as ONNX, on each palm's crop. Its outputs, in graph order: 21
     landmarks (x, y, z in crop pixels), hand presence, handedness (above 0.5: MediaPipe's "Right", which
     assumes a mirrored image, so the subject's left hand), 21 world landmarks."""
-    firsts, crops = raw
+    _, crops = raw
     min_presence = float(spec.options.get("min_presence", 0.5))
     found = []
     for roi, out in crops:
@@ -114,8 +113,8 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
         found.append((pts, presence, "Left" if ones[1][0] > 0.5 else "Right"))
     track = meta.track  # stream mode: follow these hands in the next frame, their landmarks smoothed
     if track is not None:
-        track.keep([blaze.hand_roi(pts) for pts, _, _ in found], detected=bool(firsts))
-        now = time.monotonic()
+        track.keep([blaze.hand_roi(pts) for pts, _, _ in found])
+        now = track.tick()
         found = [(track.smooth(i, pts, now, blaze.object_scale(pts)), p, side) for i, (pts, p, side) in enumerate(found)]
     return HandsResult(tuple(Hand(box=box_of(pts, meta.width, meta.height), score=p, handedness=side,
                                   keypoints=tuple(map(tuple, pts))) for pts, p, side in found))

@@ -1,7 +1,6 @@
 """Pose estimation: people, each with named keypoints and scores."""
 from __future__ import annotations
 
-import time
 
 from dataclasses import dataclass, replace
 from typing import Any
@@ -284,7 +283,7 @@ def top_down_post(raw: dict[str, np.ndarray], hw: tuple[int, int], spec: ModelSp
 def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -> PoseResult:
     """BlazePose's outputs, in graph order: 39 landmarks x (x, y, z in crop pixels, visibility logit,
     presence logit) of which the first 33 are the body's, then the pose's presence."""
-    firsts, crops = raw
+    _, crops = raw
     min_presence = float(spec.options.get("min_presence", 0.5))
     people, aux = [], {}
     for roi, out in crops:
@@ -297,8 +296,8 @@ def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelS
         lm = points[0].reshape(39, 5)
         heat = [np.asarray(v, np.float32) for v in out.values() if np.ndim(v) == 4 and np.shape(v)[-1] == 39]
         crop_xy = lm[:, :2]
-        if heat:  # MediaPipe's pose graph refines the landmarks from the model's heatmap
-            crop_xy = blaze.refine_from_heatmap(crop_xy, heat[0][0], meta.landmark_size)
+        if heat:  # MediaPipe's pose graph refines the body's landmarks from the model's heatmap
+            crop_xy = np.vstack([blaze.refine_from_heatmap(crop_xy[:33], heat[0][0], meta.landmark_size), crop_xy[33:]])
         xy = roi.to_frame(crop_xy, meta.landmark_size)  # 33 body points, then the region's two (hips, scale)
         person = person_from_points(BLAZEPOSE_NAMES, xy[:33], sigmoid(lm[:33, 3]), meta.width, meta.height,
                                     score=presence)
@@ -307,17 +306,20 @@ def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelS
     people = distinct_people(people, int(spec.options.get("max_instances", 2)))
     track = meta.track  # stream mode: follow these people in the next frame, their landmarks smoothed
     if track is not None:
-        track.keep([blaze.alignment_roi(aux[id(p)][33], aux[id(p)][34]) for p in people], detected=bool(firsts))
-        now = time.monotonic()
-        people = [smoothed(p, track, i, now) for i, p in enumerate(people)]
+        track.keep([blaze.alignment_roi(aux[id(p)][33], aux[id(p)][34]) for p in people])
+        now = track.tick()
+        people = [smoothed(p, aux[id(p)], track, i, now) for i, p in enumerate(people)]
     return PoseResult(tuple(people))
 
 
-def smoothed(person: Person, track: blaze.Track, index: int, t: float) -> Person:
-    xy = np.array([(k.x, k.y) for k in person.keypoints], np.float32)
-    xy = track.smooth(index, xy, t, blaze.object_scale(xy))
+def smoothed(person: Person, points: np.ndarray, track: blaze.Track, index: int, t: float) -> Person:
+    """The person's 33 landmarks and the region's two points smoothed together (MediaPipe's pose graph
+    smooths both), and the next frame's region set from the smoothed two: a steady region is what keeps a
+    still subject's landmarks still."""
+    xy = track.smooth(index, points[:, :2], t, blaze.object_scale(points[:33, :2]))
+    track.rois[index] = blaze.alignment_roi(xy[33], xy[34])
     return replace(person, keypoints=tuple(replace(k, x=float(x), y=float(y))
-                                           for k, (x, y) in zip(person.keypoints, xy)))
+                                           for k, (x, y) in zip(person.keypoints, xy[:33])))
 
 
 def _same_body(a: Person, b: Person, iou: float) -> bool:
