@@ -29,6 +29,7 @@ from zoo import hub, stats
 from zoo.hub_registry import UNAVAILABLE
 from zoo.errors import ZooError
 from zoo.registry import all_specs, get_spec, offline_available
+from zoo.runtimes import runtime
 from zoo.registry import row as registry_row
 from zoo.images import sample_image_path
 
@@ -54,14 +55,19 @@ def register_panel(task: str) -> Callable:
 
 
 def model_choices(task: str, session: StreamSession | None = None) -> list[tuple[str, str]]:
-    """The picker's entries: the registry's models for the task, then the ones this session added or trained."""
-    out = []
+    """The picker's entries, in plain words: the models that run now first, then the ones this session added
+    or trained, then those that first need a download (or a package this server lacks), each saying so."""
+    ready, later = [], []
     for spec in all_specs(task):
-        where = "offline" if offline_available(spec) else ("Hub, not cached" if not spec.bundled else "not installed")
-        out.append((f"{spec.name} [{spec.id}] ({where})", spec.id))
-    for spec in session.offer.own() if session is not None else ():
-        out.append((f"{spec.name} [{spec.id}] (yours)", spec.id))
-    return out
+        if offline_available(spec):
+            ready.append((spec.name, spec.id))
+        elif spec.bundled or not runtime(spec.runtime).installed():
+            later.append((f"{spec.name} · not installed on this server", spec.id))
+        else:
+            later.append((f"{spec.name} · downloads first from the Hugging Face Hub (needs the network)", spec.id))
+    own = [(f"{spec.name} · yours, this session only", spec.id)
+           for spec in (session.offer.own() if session is not None else ())]
+    return ready + own + later
 
 
 def default_pair(task: str) -> tuple[str, str]:
@@ -78,15 +84,34 @@ def example_images() -> list[str]:
     return [str(p) for p in candidates if p.is_file()]
 
 
+def found_text(result: Any) -> str:
+    """What one side found, in words: "found 3 faces", "found no hands", "person: 59% of the picture"."""
+    if not isinstance(result, dict):
+        return ""
+    for key, one in (("faces", "face"), ("hands", "hand"), ("people", "person")):
+        if key in result:
+            n = len(result[key])
+            return f"found {'no' if n == 0 else n} {one if n == 1 else key}"
+    coverage = result.get("coverage")
+    if isinstance(coverage, dict):
+        shown = sorted(((v, k) for k, v in coverage.items() if k != "background" and v > 0), reverse=True)[:2]
+        return " · ".join(f"{k}: {v:.0%} of the picture" for v, k in shown) or "found nothing to outline"
+    return ""
+
+
 def readout(side: str, model_id: str, payload: dict[str, Any] | None = None) -> str:
-    """A still image's readout for one side, from its part of the API's answer."""
-    head = f"**{side}** · `{model_id}`"
+    """A still image's readout for one side, from its part of the API's answer: what it found and how long
+    its model took ("**A** · found 3 faces · 41 ms")."""
+    spec = _spec_or_none(model_id)
+    head = f"**{side}** · {spec.name if spec is not None else model_id}"
     if not payload:
         return head
     if "error" in payload:
         return f"{head} · ⚠️ {payload['error']}"
     note = backends.note()  # e.g. the model cluster is unreachable and this machine runs the models
-    return f"{head} · {payload.get('latency_ms', 0):.1f} ms model latency" + (f" · ⚠️ {note}" if note else "")
+    found = found_text(payload.get("result"))
+    return (f"{head} · " + (f"{found} · " if found else "") + f"{payload.get('latency_ms', 0):.0f} ms"
+            + (f" · ⚠️ {note}" if note else ""))
 
 
 def agreement_text(agreement: dict[str, Any] | None) -> str:
@@ -373,7 +398,8 @@ def build_task_tab(task_name: str) -> None:
                 readouts = build_image(task, pickers, session, ctl_inputs, results, a0, b0)
             with gr.Tab("Video file"):
                 build_video(task, pickers, session, ctl_inputs, results)
-        results.render()
+        with gr.Accordion("Results as JSON (A, B, agreement)", open=False):
+            results.render()
         build_add(task, pickers, session)
         panel = EXTRA_PANELS.get(task_name)
         if panel is not None:
@@ -391,21 +417,20 @@ def zoo_table() -> pd.DataFrame:
     for spec in all_specs():
         row = registry_row(spec)
         rows.append({
-            "task": row["task"], "model": row["id"], "name": row["name"], "runtime": row["runtime"],
-            "source": row["source"], "licence": row["license"], "reference": row["reference"],
-            "offline now": "yes" if row["offline"] else "no",
-            "latency here (ms)": stats.latency_text(spec.id),
-            "note": row["note"],
+            "task": row["task"], "model": row["name"], "id": row["id"],
+            "runs now": "yes" if row["offline"] else "after a download",
+            "speed here (ms)": stats.latency_text(spec.id),
+            "licence": row["license"], "about": row["note"], "paper or page": row["reference"],
         })
     return pd.DataFrame(rows)
 
 
 def build_zoo_tab() -> None:
     with gr.Tab("Zoo", id="zoo"):
-        gr.Markdown("Every model the playground knows. *Offline now*: runs without the network on this "
-                    "machine. *Latency here*: median model latency measured on this machine (this app's runs, "
-                    "or `python -m zoo bench`).")
+        gr.Markdown("Every model the playground knows. *Runs now*: ready on this server without a download. "
+                    "*Speed here*: the model's median time per picture on this server, from the runs people made "
+                    "here.")
         table = gr.Dataframe(zoo_table(), interactive=False, wrap=True, elem_id="zoo-table")
         gr.Button("Refresh").click(zoo_table, outputs=[table], api_visibility="private")
-        gr.Markdown("**Named by the brief, not in the zoo:**\n" + "\n".join(
+        gr.Markdown("**Asked for, not in the zoo (yet):**\n" + "\n".join(
             f"- {name} ({task}): {why}." for task, name, why in UNAVAILABLE))
