@@ -12,7 +12,7 @@ import gradio as gr
 from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
 from playground import backends, guard, limits
 from playground.live_socket import LiveSocket
-from playground.ui import build_task_tab, build_zoo_tab
+from playground.ui import build_task_tab, build_zoo_tab, wire_links
 from tasks import TASKS
 
 TITLE = "Vision playground: two models, side by side"
@@ -25,10 +25,10 @@ INTRO = (
 # Gradio's own files (uploads, outputs) older than an hour are deleted every ten minutes.
 with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as demo:
     gr.Markdown(f"# {TITLE}\n{INTRO}")
-    with gr.Tabs():
-        for name in TASKS:
-            build_task_tab(name)
+    with gr.Tabs() as tabs:
+        parts = [build_task_tab(name) for name in TASKS]
         build_zoo_tab()
+    wire_links(demo, tabs, parts)  # a shared link (?tab=...&a=...&b=...) reopens its view
 
 
 def launch(**kwargs):

@@ -81,10 +81,19 @@ def live_readout(page, task: str, key: str) -> str:
 
 
 def select_model(page, elem_id: str, model_id: str) -> None:
+    """Pick a model as a visitor does: type (part of) its name, click the option. The registry's ids are
+    found by their name; any other id (a model the session added) is typed as it is."""
+    from zoo.errors import ZooError
+    from zoo.registry import get_spec
+
+    try:
+        text = get_spec(model_id).name
+    except ZooError:
+        text = model_id
     box = page.locator(f"#{elem_id} input")
     box.click()
-    box.fill(model_id)
-    page.get_by_role("option").filter(has_text=model_id).first.click()
+    box.fill(text)
+    page.get_by_role("option").filter(has_text=text).first.click()
 
 
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):

@@ -258,6 +258,7 @@ class StreamSession:
         self.load_note = {"a": "", "b": ""}  # how that load is going (a download's progress)
         self.frame_at = 0.0  # when the last frame came in (monotonic)
         self.closed = False  # the browser session has ended
+        self.linked_controls: dict[str, dict[str, float]] = {}  # a shared link's settings, until its models load
         self._latest: np.ndarray | None = None  # the newest camera frame, for the gesture lab's bursts
         self._latest_as: tuple[int, bool, str] = (0, True, "overlay")  # its seq, mirror flag and render mode
         self._follow: Callable[[str, int, Future], None] | None = None  # see follow()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -155,11 +156,87 @@ def controls_by_side(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[s
 
 def on_pick(task_name: str, side: str, model_id: str, state: StreamSession):
     """A new model on one side: the live stream runs it from the next frame; its readout, and its settings
-    at the model's reference defaults."""
+    at the model's reference defaults (or at what a shared link asked for)."""
     state.set_model(side, model_id)
-    values = [gr.update(value=control_default(c, model_id, state)) if c.name == "min_score" else gr.skip()
+    linked = state.linked_controls.pop(side, None)
+    values = [gr.update(value=linked[c.name]) if linked and c.name in linked else
+              gr.update(value=control_default(c, model_id, state)) if c.name == "min_score" else gr.skip()
               for c in TASKS[task_name].controls]
     return readout(side.upper(), model_id), reference_text(model_id, state), *values
+
+
+# ----- links that reopen a view: ?tab=face&a=MODEL&b=MODEL&a.min_score=0.4 ... ------------------------------
+
+def share_query(task_name: str, model_a: str, model_b: str, *values) -> str:
+    """The query string of a link that reopens this tab with these models and settings."""
+    from urllib.parse import urlencode
+
+    controls = controls_by_side(TASKS[task_name], values)
+    params = {"tab": task_name, "a": model_a, "b": model_b}
+    for side in ("a", "b"):
+        params.update({f"{side}.{k}": f"{float(v):g}" for k, v in controls[side].items() if v is not None})
+    return urlencode(params)
+
+
+def parse_link(params: Any) -> dict[str, Any] | None:
+    """A link's query, checked: a known tab, registry models of that task that run here, settings clipped to
+    their sliders' ranges. Anything else in it is ignored (a link is a visitor's input like any other)."""
+    task_name = str(params.get("tab", ""))[:40]
+    if task_name not in TASKS:
+        return None
+    task = TASKS[task_name]
+    runnable = {s.id for s in all_specs(task_name) if offline_available(s)}
+    out: dict[str, Any] = {"task": task_name, "models": {}, "controls": {"a": {}, "b": {}}}
+    for side in ("a", "b"):
+        model = str(params.get(side, ""))[:200]
+        if model in runnable:
+            out["models"][side] = model
+        for c in task.controls:
+            raw = params.get(f"{side}.{c.name}")
+            try:
+                v = float(str(raw)[:40])
+            except (TypeError, ValueError):
+                continue
+            if np.isfinite(v):
+                out["controls"][side][c.name] = float(min(c.maximum, max(c.minimum, v)))
+    return out
+
+
+@dataclass
+class TabParts:
+    """What a task tab's link needs: its pickers, sliders and session."""
+
+    task: str
+    pickers: dict
+    sliders: dict
+    session: gr.State
+
+
+def wire_links(demo: gr.Blocks, tabs: gr.Tabs, parts: list[TabParts]) -> None:
+    """On page load, a link's query (``?tab=...``) opens its tab with its models and settings."""
+    outputs: list[Any] = [tabs]
+    for p in parts:
+        outputs += [p.pickers["a"], p.pickers["b"], *p.sliders["a"], *p.sliders["b"], p.session]
+
+    def open_link(request: gr.Request, *sessions):
+        link = parse_link(dict(getattr(request, "query_params", {}) or {}))
+        updates: list[Any] = [gr.update(selected=link["task"]) if link else gr.skip()]
+        for p, state in zip(parts, sessions):
+            n = len(p.sliders["a"]) * 2 + 3
+            if not link or link["task"] != p.task:
+                updates += [gr.skip()] * n
+                continue
+            state.linked_controls = {side: dict(link["controls"][side]) for side in ("a", "b")}
+            updates += [gr.update(value=link["models"][side]) if side in link["models"] else gr.skip()
+                        for side in ("a", "b")]
+            for side in ("a", "b"):
+                updates += [gr.update(value=link["controls"][side][c.name]) if c.name in link["controls"][side]
+                            else gr.skip() for c in TASKS[p.task].controls]
+            updates.append(state)
+        return updates
+
+    demo.load(open_link, inputs=[p.session for p in parts], outputs=outputs, api_visibility="private",
+              show_progress="hidden")
 
 
 def on_controls(task_name: str, state: StreamSession, *values) -> None:
@@ -291,7 +368,8 @@ def build_pickers(task: TaskDef, a0: str, b0: str):
             with gr.Column():
                 pickers[side] = gr.Dropdown(choices, value=default, label=f"Model {side.upper()}",
                                             allow_custom_value=True, elem_id=f"{task.name}-model-{side}")
-                with gr.Accordion(f"Model {side.upper()} settings", open=False):
+                with gr.Accordion(f"Model {side.upper()} settings", open=False,
+                                  elem_id=f"{task.name}-settings-{side}"):
                     sliders[side] = [gr.Slider(c.minimum, c.maximum, value=control_default(c, default),
                                                step=c.step, label=c.label) for c in task.controls]
                     refs[side] = gr.Markdown(reference_text(default), elem_id=f"{task.name}-reference-{side}")
@@ -325,12 +403,17 @@ def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: 
             examples = example_images()
             if examples:
                 gr.Examples(examples=[[p] for p in examples], inputs=[still], label="Examples")
-        with gr.Column(scale=1, min_width=280):
-            out_a = OutputImage(label="A", format="jpeg", interactive=False, type="filepath", elem_id=f"{name}-out-a")
-            rd_a = gr.Markdown(readout("A", a0), elem_id=f"{name}-readout-a")
-        with gr.Column(scale=1, min_width=280):
-            out_b = OutputImage(label="B", format="jpeg", interactive=False, type="filepath", elem_id=f"{name}-out-b")
-            rd_b = gr.Markdown(readout("B", b0), elem_id=f"{name}-readout-b")
+        # A and B stay side by side in a phone-sized window: they wrap below the input together, not apart
+        with gr.Column(scale=2, min_width=300):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=140):
+                    out_a = OutputImage(label="A", format="jpeg", interactive=False, type="filepath",
+                                        elem_id=f"{name}-out-a")
+                    rd_a = gr.Markdown(readout("A", a0), elem_id=f"{name}-readout-a")
+                with gr.Column(scale=1, min_width=140):
+                    out_b = OutputImage(label="B", format="jpeg", interactive=False, type="filepath",
+                                        elem_id=f"{name}-out-b")
+                    rd_b = gr.Markdown(readout("B", b0), elem_id=f"{name}-readout-b")
     agree = gr.Markdown(agreement_text(None), elem_id=f"{name}-agreement")
     with gr.Accordion("A over B", open=False):
         slider = OutputSlider(label="A | B", type="filepath", interactive=False)
@@ -378,7 +461,20 @@ def wire_pickers(task: TaskDef, pickers, sliders, refs, readouts, session: gr.St
                              show_progress="hidden", concurrency_limit=None)
 
 
-def build_task_tab(task_name: str) -> None:
+def build_link(task: TaskDef, pickers, ctl_inputs) -> None:
+    """A link that reopens this tab with its models and settings, to copy and share."""
+    with gr.Row():
+        make = gr.Button("Link to this view", size="sm", scale=0, min_width=160, elem_id=f"{task.name}-link-make")
+        box = gr.Textbox(show_label=False, placeholder="press the button: a link to this tab, its models and "
+                         "settings", interactive=False, buttons=["copy"], elem_id=f"{task.name}-link", scale=1)
+    query = gr.Textbox(visible=False)
+    make.click(partial(share_query, task.name), inputs=[pickers["a"], pickers["b"], *ctl_inputs], outputs=[query],
+               api_visibility="private", show_progress="hidden", concurrency_limit=None
+               ).success(None, inputs=[query], outputs=[box],
+                         js="(q) => { const u = new URL(window.location.href); u.search = q; u.hash = ''; return u.href; }")
+
+
+def build_task_tab(task_name: str) -> TabParts:
     """Build one task's tab inside the current Blocks."""
     task = TASKS[task_name]
     a0, b0 = default_pair(task_name)
@@ -404,7 +500,9 @@ def build_task_tab(task_name: str) -> None:
         panel = EXTRA_PANELS.get(task_name)
         if panel is not None:
             panel(pickers, session, lambda st: model_choices(task_name, st))
+        build_link(task, pickers, ctl_inputs)
         wire_pickers(task, pickers, sliders, refs, readouts, session)
+    return TabParts(task_name, pickers, sliders, session)
 
 
 def _p50(values: list[float]) -> float | None:

@@ -48,6 +48,9 @@ def test_every_tab_draws_both_sides_over_the_camera(app_url, y4m):
                     live_readout(page, task, side)), 30)
                 assert shown, (task, live_readout(page, task, side))
             if task == "face":
+                # box labels read at any pane size: at least 12 CSS pixels high on screen
+                label_px = wait_for(lambda: page.evaluate("window.__playgroundLive.face.stats.labelCssPx"), 10)
+                assert label_px >= 12, label_px
                 agreement = page.locator(f"#{task}-live .live-agreement").inner_text()
                 assert re.search(r"Agreement of A and B: \d+%", agreement), agreement
                 page.screenshot(path=str(ARTIFACTS / "browser-face-live.png"))
@@ -108,3 +111,44 @@ def test_leaving_a_tab_stops_its_stream_frees_its_slot_and_offers_to_resume(app_
         assert _both_draw(page, "face", before), "Resume starts the stream again"
         assert TICKETS.open == base + 1
         stop_live(page, "face")
+
+
+def test_a_phone_sized_window_keeps_a_and_b_side_by_side(app_url, y4m):
+    """390x844: the live panes A and B sit on one line (the camera above them), the still image's A and B
+    too, and nothing needs horizontal scrolling."""
+    with browser_page(app_url, y4m, viewport=(390, 844)) as page:
+        page.get_by_role("tab", name=TASKS["face"].title).first.wait_for(state="attached", timeout=30_000)
+        page.wait_for_selector("#face-live .live-pane-a", state="attached", timeout=30_000)
+
+        def boxes(*selectors):
+            return [page.locator(s).first.bounding_box() for s in selectors]
+
+        a, b = boxes("#face-live .live-pane-a", "#face-live .live-pane-b")
+        assert a and b and abs(a["y"] - b["y"]) < 2 and b["x"] >= a["x"] + a["width"] - 1, (a, b)
+        page.get_by_role("tab", name="Image").first.click()
+        page.wait_for_selector("#face-out-a", state="visible", timeout=30_000)
+        a, b = boxes("#face-out-a", "#face-out-b")
+        assert abs(a["y"] - b["y"]) < 2 and b["x"] >= a["x"] + a["width"] - 1, (a, b)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+
+
+def test_a_shared_link_reopens_the_tab_models_and_settings(app_url, y4m):
+    """The link button's URL, opened in another browser, shows the same tab, models and score threshold."""
+    from zoo.registry import get_spec
+
+    with browser_page(app_url, y4m) as page:
+        open_tab(page, "pose", TASKS["pose"].title)
+        select_model(page, "pose-model-a", "pose/blazepose-lite")
+        page.click("#pose-link-make")
+        link = wait_for(lambda: page.locator("#pose-link textarea, #pose-link input").first.input_value(), 30)
+        assert link and "tab=pose" in link and "blazepose-lite" in link, link
+    link = link.replace("a.min_score=0.5", "a.min_score=0.35")
+    with browser_page(link, y4m) as page:
+        page.wait_for_selector("#pose-live-start", state="visible", timeout=30_000)
+        name = get_spec("pose/blazepose-lite").name
+        assert wait_for(lambda: page.locator("#pose-model-a input").input_value() == name, 30), \
+            page.locator("#pose-model-a input").input_value()
+        page.locator("#pose-settings-a").get_by_text("Model A settings").click()
+        numbers = page.locator("#pose-settings-a input[type=number]")
+        assert wait_for(lambda: "0.35" in [i.input_value() for i in numbers.all()], 30), \
+            [i.input_value() for i in numbers.all()]

@@ -8,8 +8,10 @@ import pytest
 from bench.fakecam import make_frames
 from playground.engine import predict
 from playground.live import StreamSession, predict_pair
+from tasks.base import match_boxes
 from zoo.errors import ZooError
 from zoo.images import ImageError
+from zoo.registry import get_spec
 
 MODELS = {"a": "face/blazeface-short", "b": "face/facemesh"}
 CONTROLS = {"a": {"min_score": 0.5, "max_results": 5}, "b": {"min_score": 0.5, "max_results": 5}}
@@ -55,7 +57,10 @@ def test_a_stream_gives_both_sides_tracked_mirrored_results_and_overlays(frames)
     box = a.prediction.result.faces[0].box
     x0, y0, x1, y1 = predict("face/blazeface-short", frames[19]).result.faces[0].box  # the camera's view
     assert np.allclose(box, (640 - x1, y0, 640 - x0, y1), atol=0.5)
-    assert np.allclose(box, predict("face/blazeface-short", cv2.flip(frames[19], 1)).result.faces[0].box, atol=8)
+    # and the model on the mirrored picture finds the same face there (not pixel for pixel: a 5x smaller input
+    # samples a mirrored picture differently)
+    flipped = predict("face/blazeface-short", cv2.flip(frames[19], 1)).result.faces[0].box
+    assert match_boxes(np.array([box]), np.array([flipped]), 0.85), (box, flipped)
     boxes = next(op for op in a.overlay if op["op"] == "boxes")
     assert np.allclose(boxes["xyxy"][0], box, atol=0.1) and boxes["labels"][0].startswith(f"#{ids[-1]} ")
     msg = a.message("a")
@@ -132,7 +137,7 @@ def test_pickers_and_sliders_reach_the_stream_through_the_handlers(frames):
     session = StreamSession("face", MODELS, CONTROLS)
     _drain(session, frames[0])
     readout, reference, *updates = on_pick("face", "b", "face/blazeface-full", session)
-    assert "face/blazeface-full" in readout and "Reference defaults: score" in reference
+    assert get_spec("face/blazeface-full").name in readout and "Reference defaults: score" in reference
     on_controls("face", session, 0.99, 5, 0.5, 5)  # A's threshold, A's max, B's threshold, B's max
     outs = _take(session, frames[1])
     assert outs["b"].prediction.model == "face/blazeface-full"

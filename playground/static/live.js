@@ -88,6 +88,7 @@ function createLiveView(root, options) {
     b: {draws: [], latency: [], answers: []},
     dropped: 0, errors: [],
     latest: {a: null, b: null},  // each side's newest answer, as the server sent it
+    labelCssPx: 0,               // the last box label's height on screen, in CSS pixels
   };
   window.__playgroundLive = window.__playgroundLive || {};
   window.__playgroundLive[task] = {stats, view: api()};
@@ -309,20 +310,27 @@ function createLiveView(root, options) {
     const w = (m.image && m.image.width) || canvas.width, h = (m.image && m.image.height) || canvas.height;
     if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
     ctx.clearRect(0, 0, w, h);
-    for (const op of m.draw || []) (OPS[op.op] || (() => {}))(ctx, op);
+    // frame pixels per CSS pixel: labels are sized so that they read at least MIN_LABEL_CSS_PX on screen
+    const k = canvas.clientWidth ? w / canvas.clientWidth : 1;
+    for (const op of m.draw || []) (OPS[op.op] || (() => {}))(ctx, op, k);
   }
 
+  const MIN_LABEL_CSS_PX = 12;  // tests read stats.labelCssPx: the last label's height on screen
+  const labelPx = (px, k) => Math.max(px, MIN_LABEL_CSS_PX * k);
+
   const OPS = {
-    boxes(ctx, op) {
+    boxes(ctx, op, k) {
       ctx.lineWidth = op.thickness;
-      ctx.font = `${op.font_px}px sans-serif`;
+      const fontPx = labelPx(op.font_px, k);
+      ctx.font = `${fontPx}px sans-serif`;
       ctx.textBaseline = "top";
       op.xyxy.forEach(([x1, y1, x2, y2], i) => {
         ctx.strokeStyle = op.colors[i];
         ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
         const label = op.labels[i];
         if (!label) return;
-        const tw = ctx.measureText(label).width, th = op.font_px, pad = op.padding;
+        const th = fontPx, pad = op.padding * fontPx / op.font_px, tw = ctx.measureText(label).width;
+        stats.labelCssPx = fontPx / k;
         const top = Math.max(0, y1 - th - 2 * pad);  // above the box's top-left corner, like supervision
         ctx.fillStyle = op.colors[i];
         ctx.fillRect(x1, top, tw + 2 * pad, th + 2 * pad);
@@ -365,21 +373,22 @@ function createLiveView(root, options) {
     },
     mask(ctx, op) {
       if (!op.bitmap) return;
-      ctx.imageSmoothingEnabled = false;
+      ctx.imageSmoothingEnabled = true;  // a mask smaller than the pane is scaled smoothly, not in blocks
       ctx.drawImage(op.bitmap, 0, 0, ctx.canvas.width, ctx.canvas.height);
     },
-    legend(ctx, op) {
-      ctx.font = `${op.font_px}px sans-serif`;
+    legend(ctx, op, k) {
+      const fontPx = labelPx(op.font_px, k), line = op.line * fontPx / op.font_px;
+      ctx.font = `${fontPx}px sans-serif`;
       ctx.textBaseline = "middle";
-      const width = Math.max(...op.items.map(([t]) => ctx.measureText(t).width)) + op.line * 1.5;
+      const width = Math.max(...op.items.map(([t]) => ctx.measureText(t).width)) + line * 1.5;
       ctx.fillStyle = "rgba(0, 0, 0, 0.6)";
-      ctx.fillRect(0, 0, width, op.line * op.items.length + 8);
+      ctx.fillRect(0, 0, width, line * op.items.length + 8);
       op.items.forEach(([text, color], i) => {
-        const y = 6 + i * op.line;
+        const y = 6 + i * line;
         ctx.fillStyle = color;
-        ctx.fillRect(6, y, op.line * 0.7, op.line - 6);
+        ctx.fillRect(6, y, line * 0.7, line - 6);
         ctx.fillStyle = "#ffffff";
-        ctx.fillText(text, op.line * 1.2, y + (op.line - 6) / 2);
+        ctx.fillText(text, line * 1.2, y + (line - 6) / 2);
       });
     },
   };

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from zoo.runtimes.base import register_runtime, register_tracking
-from zoo.specs import ModelSpec
+from zoo.specs import BundledSource, ModelSpec
 
 
 TRACKABLE = ("face_mesh", "hands", "pose")
@@ -72,13 +72,32 @@ class MediaPipeRunner:
 @register_runtime("mediapipe", options=("solution", "model_selection", "model_complexity", "max_num_faces",
                                         "max_num_hands", "refine_landmarks", "min_confidence"),
                   requires=("mediapipe",))
+def _place(spec: ModelSpec, path: Path | None) -> None:
+    """MediaPipe's graphs read their files from its own package folder, and download the few its wheel lacks
+    (BlazePose lite and heavy) into it on first use. Where the playground holds that file already (fetched
+    and checked: zoo.bundled), it is copied there instead, so the graph needs no network."""
+    import shutil
+
+    from zoo import bundled
+
+    root = bundled.package_root()
+    if path is None or root is None or not isinstance(spec.source, BundledSource):
+        return
+    target = root / spec.source.path
+    if not target.exists() and path.is_file() and path != target:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
 def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     name = spec.options["solution"]
     factory = _solutions()[name]
+    _place(spec, path)
     return MediaPipeRunner(factory(spec.options))
 
 
 @register_tracking("mediapipe", tracks=lambda spec: spec.options.get("solution") in TRACKABLE)
 def load_tracking(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     """A video-mode runner for one stream (face mesh, hands, pose)."""
+    _place(spec, path)
     return MediaPipeRunner(_solutions(static=False)[spec.options["solution"]](spec.options))
