@@ -69,9 +69,6 @@ class MediaPipeRunner:
             self._solution.close()
 
 
-@register_runtime("mediapipe", options=("solution", "model_selection", "model_complexity", "max_num_faces",
-                                        "max_num_hands", "refine_landmarks", "min_confidence"),
-                  requires=("mediapipe",))
 def _place(spec: ModelSpec, path: Path | None) -> None:
     """MediaPipe's graphs read their files from its own package folder, and download the few its wheel lacks
     (BlazePose lite and heavy) into it on first use. Where the playground holds that file already (fetched
@@ -89,6 +86,9 @@ def _place(spec: ModelSpec, path: Path | None) -> None:
         shutil.copyfile(path, target)
 
 
+@register_runtime("mediapipe", options=("solution", "model_selection", "model_complexity", "max_num_faces",
+                                        "max_num_hands", "refine_landmarks", "min_confidence"),
+                  requires=("mediapipe",))
 def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     name = spec.options["solution"]
     factory = _solutions()[name]
