@@ -259,6 +259,7 @@ class StreamSession:
         self.frame_at = 0.0  # when the last frame came in (monotonic)
         self.closed = False  # the browser session has ended
         self.linked_controls: dict[str, dict[str, float]] = {}  # a shared link's settings, until its models load
+        self.in_page: frozenset[str] = frozenset()  # the sides the visitor's page runs itself (playground.device)
         self._latest: np.ndarray | None = None  # the newest camera frame, for the gesture lab's bursts
         self._latest_as: tuple[int, bool, str] = (0, True, "overlay")  # its seq, mirror flag and render mode
         self._follow: Callable[[str, int, Future], None] | None = None  # see follow()
@@ -323,6 +324,8 @@ class StreamSession:
             self.seq = self.seq + 1 if seq is None else int(seq)
             self._latest, self._latest_as = frame, (self.seq, mirror, render)
             for key, side in self.sides.items():  # a free side not asked takes it too when it is newer than its own
+                if key in self.in_page:  # the page runs this side itself
+                    continue
                 if not side.busy and (key in wanted or side.seen < self.seq):
                     started[key] = self._start(key, frame, self.seq, mirror, render)
         return started
@@ -380,7 +383,8 @@ class StreamSession:
             return
         with self.lock:
             side = self.sides[key]
-            if self.closed or side.busy or self._latest is None or self._latest_as[0] <= side.seen:
+            if self.closed or side.busy or self._latest is None or self._latest_as[0] <= side.seen or \
+                    key in self.in_page:
                 return
             seq, mirror, render = self._latest_as
             future = self._start(key, self._latest, seq, mirror, render)

@@ -12,7 +12,8 @@ Page -> server
     camera mirrored, bits 1 and 2 = only for side A / side B (neither: both), 3 bytes reserved) followed by
     one JPEG frame (nothing else is decoded: the JPEG's own header must say a size within the caps). The page sends a frame again, with the same number, for a side that frees up before the
     camera has a new one (so that side need not wait up to a camera frame's interval).
-    text: ``{"type": "ping", "t": <number>}``, answered ``{"type": "pong", "t": <same>}``.
+    text: ``{"type": "ping", "t": <number>, "device": [sides the page runs itself]}``, answered
+    ``{"type": "pong", "t": <same>}`` (and ``models`` when the pickers' models changed).
 Server -> page (text, JSON)
     ``ready`` (the limits), ``taken`` (which of the sides ``asked`` started a frame), ``result`` per side (the API's result
     JSON: model, latency_ms, result; plus seq, the overlay's drawing and, when both sides did the frame, the
@@ -38,6 +39,7 @@ from typing import Any
 
 import orjson
 
+from playground import device
 from playground.guard import BUDGET, LIVE_STARTS, address_of
 from playground.live import StreamSession, max_frame_pixels, max_frame_side, user_message
 from zoo.errors import BusyError
@@ -195,6 +197,8 @@ class LiveSocket:
             return await Connection(WebSocket(scope, receive, send)).serve()
         if scope.get("type") == "http" and ASSETS in path:
             return await serve_script(scope, send)
+        if scope.get("type") == "http" and device.PREFIX in path:
+            return await device.serve(scope, receive, send)
         return await self.app(scope, receive, send)
 
 
@@ -207,6 +211,8 @@ class Connection:
         self.tasks: set[asyncio.Task] = set()
         self.open = True
         self.strikes = 0  # frames refused for what they are (not a JPEG, too large): MAX_STRIKES closes the socket
+        self.session: StreamSession | None = None
+        self.models_sent: tuple | None = None  # the pickers' models and sliders the page was told last
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.open:
@@ -247,8 +253,10 @@ class Connection:
         limit = RateLimit(max_fps())
         loop = asyncio.get_running_loop()
         session.follow(lambda key, seq, future: loop.call_soon_threadsafe(self.picked, session, key, seq, future))
+        self.session = session
         await self.send({"type": "ready", "task": session.task.name, "max_fps": max_fps(),
                          "max_frame_kb": max_frame_kb(), "idle_s": idle_s()})
+        await self.send_models(session)
         try:
             while self.open:
                 try:
@@ -290,9 +298,26 @@ class Connection:
             kind = None
         if kind == "ping":
             t = message.get("t")
+            session = self.session
+            if session is not None:
+                in_page = message.get("device")  # the sides the page runs itself: the server skips them
+                session.in_page = frozenset(k for k in in_page if k in ("a", "b")) \
+                    if isinstance(in_page, list) and len(in_page) <= 2 else frozenset()
+                if session.in_page:  # the stream is in use without frames
+                    session.frame_at = time.monotonic()
+                await self.send_models(session)
             return await self.send({"type": "pong", "t": t if isinstance(t, (int, float)) else None})
         await self.send({"type": "error", "message": "unknown message: the live socket takes frames "
                                                      "(binary: an 8-byte header, then a JPEG) and pings"})
+
+    async def send_models(self, session: StreamSession) -> None:
+        """The models the pickers chose, when they change: a side the page runs itself loads the same one."""
+        models = {k: session.models.get(k) for k in ("a", "b")}
+        controls = {k: {c: v for c, v in session.controls.get(k, {}).items() if isinstance(v, (int, float))}
+                    for k in ("a", "b")}
+        if (models, controls) != self.models_sent:
+            self.models_sent = (models, controls)
+            await self.send({"type": "models", **models, "controls": controls})
 
     async def on_frame(self, session: StreamSession, data: bytes, limit: RateLimit) -> None:
         if len(data) < HEADER.size + 4:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from tasks import TASKS
 from tasks.base import TaskDef
-from playground import backends
+from playground import backends, device
 from playground.components import ImageInput, OutputImage, OutputSlider
 from playground.limits import one_at_a_time
 from playground.live import StreamSession, predict_pair, user_message
@@ -340,7 +340,7 @@ def live_view_js(task_name: str) -> str:
     """The live view's code for a gr.HTML's js_on_load: load live.js once per page (served by
     playground.live_socket, versioned by its content), then build this tab's view. The scripts are not
     inlined: every new Gradio session copies the page's configuration, and five copies of them were most of it."""
-    options = {"task": task_name, "workerUrl": script_url("live_worker.js")}
+    options = {"task": task_name, "workerUrl": script_url("live_worker.js"), **device.options()}
     return f"""
 const base = (window.gradio_config && window.gradio_config.root) || window.location.href;
 const at = (rel) => new URL(rel, base.endsWith("/") ? base : base + "/").href;
@@ -353,6 +353,10 @@ window.__playgroundScript = window.__playgroundScript || new Promise((ok, fail) 
 }});
 const options = {json.dumps(options)};
 options.workerUrl = at(options.workerUrl);
+if (options.device) {{
+  for (const k of ["workerUrl", "wasmDir", "specUrl"]) options.device[k] = at(options.device[k]);
+  options.device.base = at("");
+}}
 window.__playgroundScript.then(() => createLiveView(element, options), (err) => {{
   element.textContent = "The live view could not load: reload the page.";
   console.error(err);

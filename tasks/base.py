@@ -164,6 +164,9 @@ class Pipeline:
     preprocess: Callable[[np.ndarray, ModelSpec], tuple[Any, Any]] = identity_pre
     postprocess: Callable[[Any, Any, ModelSpec], Any] | None = None
     options: tuple[str, ...] = ()
+    # the page's version of this pipeline (playground/device/families.js): the family's name and the
+    # constants it needs, from the spec, so that nothing is typed twice; None: it runs on the server only
+    device: Callable[[ModelSpec], dict[str, Any]] | None = None
 
     def run(self, spec: ModelSpec, rgb: np.ndarray, runner: Callable[[Any], Any]) -> Any:
         inputs, meta = self.preprocess(rgb, spec)

@@ -269,8 +269,15 @@ def hf_detection_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> FaceRe
                             if b[2] > b[0] and b[3] > b[1]))
 
 
+def blazeface_device(spec: ModelSpec) -> dict[str, Any]:
+    """What the page's BlazeFace (families.js "blazeface") needs: the same numbers the decode above reads."""
+    return {"family": "blazeface", "detector": dict(spec.options["detector"]), "floor": BLAZEFACE_FLOOR,
+            "thresholds": {"score": spec.thresholds.score, "nms": spec.thresholds.nms or 0.3},
+            "keypoint_names": list(KEYPOINT_NAMES)}
+
+
 PIPELINES = {
-    "blazeface": Pipeline(blazeface_pre, blazeface_post, options=("detector",)),
+    "blazeface": Pipeline(blazeface_pre, blazeface_post, options=("detector",), device=blazeface_device),
     "blaze_face_mesh": Pipeline(blaze.preprocess, mesh_post, options=blaze.OPTIONS),
     "yunet": Pipeline(yunet_pre, yunet_post),
     "hf_detection_face": Pipeline(postprocess=hf_detection_post, options=("target_labels",)),

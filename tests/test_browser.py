@@ -51,8 +51,9 @@ def test_every_tab_draws_both_sides_over_the_camera(app_url, y4m):
                 # box labels read at any pane size: at least 12 CSS pixels high on screen
                 label_px = wait_for(lambda: page.evaluate("window.__playgroundLive.face.stats.labelCssPx"), 10)
                 assert label_px >= 12, label_px
-                agreement = page.locator(f"#{task}-live .live-agreement").inner_text()
-                assert re.search(r"Agreement of A and B: \d+%", agreement), agreement
+                agreement = wait_for(lambda: (lambda t: re.search(r"Agreement of A and B: \d+%", t) and t)(
+                    page.locator(f"#{task}-live .live-agreement").inner_text()), 30)
+                assert agreement, page.locator(f"#{task}-live .live-agreement").inner_text()
                 page.screenshot(path=str(ARTIFACTS / "browser-face-live.png"))
             stop_live(page, task)
 
@@ -152,3 +153,75 @@ def test_a_shared_link_reopens_the_tab_models_and_settings(app_url, y4m):
         numbers = page.locator("#pose-settings-a input[type=number]")
         assert wait_for(lambda: "0.35" in [i.input_value() for i in numbers.all()], 30), \
             [i.input_value() for i in numbers.all()]
+
+
+def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_the_same_frames(app_url, y4m):
+    """Face detection, the same model on both sides: A in the page (LiteRT.js in a Worker, the zoo's own file
+    and constants), B on the server. A draws its own answers, the server runs B only, and the agreement is
+    computed on the same frames."""
+    from playground import device
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    with browser_page(app_url, y4m) as page:
+        open_tab(page, "face", TASKS["face"].title)
+        select_model(page, "face-model-b", "face/blazeface-short")
+        page.evaluate("window.__playgroundLive.face.setWhere('a', 'device')")
+        start_live(page, "face")
+        on_device = wait_for(lambda: page.evaluate(
+            "(() => { const a = window.__playgroundLive.face.stats.latest.a; return a && a.onDevice && a; })()"), 90)
+        assert on_device and on_device["model"] == "face/blazeface-short", on_device
+        assert len(on_device["result"]["faces"]) == 1, on_device
+        assert "on this device" in live_readout(page, "face", "a")
+        agreement = wait_for(lambda: (lambda t: re.search(r"(\d+)% — 1 of 1 faces matched on the same frame", t))(
+            page.locator("#face-live .live-agreement").inner_text()), 60)
+        assert agreement and int(agreement.group(1)) >= 80, page.locator("#face-live .live-agreement").inner_text()
+        # the server answered B only: A's answers are the page's
+        answers = page.evaluate("window.__playgroundLive.face.stats.a.answers.length")
+        assert answers >= 5
+        stop_live(page, "face")
+
+
+def test_the_page_and_the_server_give_the_same_faces_on_the_same_picture(app_url, y4m, grace):
+    """The page's BlazeFace (families.js) on grace_hopper.jpg's own pixels against the server's: the same
+    faces, boxes and keypoints within a pixel (the one difference: OpenCV's warp rounds its weights)."""
+    import base64
+
+    from playground import device
+    from playground.engine import predict
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    import cv2
+
+    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(grace, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
+    server = predict("face/blazeface-short", grace).result.filter(0.5)
+    with browser_page(app_url, y4m) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
+        faces = page.evaluate("""async ([png, opts]) => {
+            const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+            const bitmap = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
+            const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+            const ctx = canvas.getContext("2d");
+            ctx.drawImage(bitmap, 0, 0);
+            const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+            const at = (u) => new URL(u, document.baseURI).href;
+            const spec = await (await fetch(at("live/device/spec?id=face/blazeface-short"))).json();
+            const worker = new Worker(at(opts.worker));
+            const answer = new Promise((ok, fail) => { worker.onmessage = (e) => {
+                if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrl: at(spec.model_url)});
+                else if (e.data.type === "loaded") worker.postMessage({type: "pixels", side: "a", seq: 1, rgba,
+                                                                      width: bitmap.width, height: bitmap.height});
+                else if (e.data.type === "result") ok(e.data.faces);
+                else if (e.data.type === "error") fail(new Error(e.data.message));
+            }; });
+            worker.postMessage({type: "init", wasmDir: at("live/device/wasm/")});
+            return await answer;
+        }""", [png, {"worker": device.options()["device"]["workerUrl"]}])
+    faces = sorted((f for f in faces if f["score"] >= 0.5), key=lambda f: -f["score"])
+    assert len(faces) == len(server) == 1
+    import numpy as np
+
+    np.testing.assert_allclose(faces[0]["box"], server.faces[0].box, atol=1.0)
+    np.testing.assert_allclose(faces[0]["keypoints"], np.array(server.faces[0].keypoints), atol=1.0)
+    assert abs(faces[0]["score"] - server.faces[0].score) < 0.01

@@ -39,7 +39,16 @@ function createLiveView(root, options) {
   const qualitySel = el("select", "live-quality");
   for (const q of ["0.8", "0.6", "0.9"]) qualitySel.append(new Option(`JPEG ${q}`, q));
   const status = el("span", "live-status", "Press Start to use your camera.");
-  bar.append(mirrorLabel, " frames sent at ", sizeSel, qualitySel, status);
+  // where each side runs: on the server (frames go there) or in this page (options.device: LiteRT.js)
+  const whereSel = {};
+  for (const key of ["a", "b"]) {
+    whereSel[key] = el("select", `live-where live-where-${key}`);
+    whereSel[key].append(new Option(`${key.toUpperCase()} on the server`, "server"));
+    if (options.device) whereSel[key].append(new Option(`${key.toUpperCase()} on this device`, "device"));
+    whereSel[key].title = options.device ? "Run this side's model in your browser, or on the server"
+      : (options.deviceWhy || "Only the server runs models here");
+  }
+  bar.append(mirrorLabel, " frames sent at ", sizeSel, qualitySel, whereSel.a, whereSel.b, status);
 
   const panes = {};
   const row = el("div", "live-panes");
@@ -80,6 +89,11 @@ function createLiveView(root, options) {
   let closedNote = "";
   let watch = null;  // the timer that checks the view is still shown
   const captured = new Map();  // seq -> performance.now() when the camera frame was grabbed
+  const where = (k) => whereSel[k].value;
+  const models = {a: null, b: null};  // the pickers' models, as the server says (message "models")
+  let controls = {a: {}, b: {}};  // and their sliders (score threshold, max results)
+  const device = {worker: null, ready: false, loaded: {a: null, b: null}, busy: {a: false, b: false},
+                  results: {a: new Map(), b: new Map()}};  // per side: seq -> result, for same-frame agreement
   const stats = {
     camera: [],                  // times of new camera frames
     sent: [],                    // [time, bytes, resend, seq, side bits]: a frame handed to the socket
@@ -91,7 +105,10 @@ function createLiveView(root, options) {
     labelCssPx: 0,               // the last box label's height on screen, in CSS pixels
   };
   window.__playgroundLive = window.__playgroundLive || {};
-  window.__playgroundLive[task] = {stats, view: api()};
+  window.__playgroundLive[task] = {stats, view: api(), device, setWhere: (k, v) => {
+    whereSel[k].value = v;
+    whereSel[k].dispatchEvent(new Event("change"));
+  }};
   const push = (list, item) => { list.push(item); if (list.length > MAX_LOG) list.splice(0, list.length - MAX_LOG); };
 
   // ----- camera -----
@@ -128,6 +145,7 @@ function createLiveView(root, options) {
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("ticket", ticket);
     worker.postMessage({type: "open", url: url.href});
+    startDevice();
     status.textContent = "connecting…";
     const preview = panes.camera.video;
     const onFrame = (now) => {
@@ -170,6 +188,10 @@ function createLiveView(root, options) {
   function stop(note) {
     if (watch) { clearInterval(watch); watch = null; }
     if (worker) { worker.postMessage({type: "close"}); worker.terminate(); worker = null; }
+    if (device.worker) { device.worker.terminate(); device.worker = null; }
+    device.ready = false;
+    device.loaded = {a: null, b: null};
+    device.busy = {a: false, b: false};
     if (stream) { for (const t of stream.getTracks()) t.stop(); stream = null; }
     socketOpen = false;
     encoding = false;
@@ -195,7 +217,31 @@ function createLiveView(root, options) {
   function maybeSend() {
     const now = performance.now();
     if (!socketOpen || encoding || now - lastSent < 0.8 * 1000 / maxFps) return;
-    const free = ["a", "b"].filter((k) => !panes[k].inflight || now - panes[k].inflight.t > LOST_MS);
+    const onDevice = ["a", "b"].filter((k) => where(k) === "device" && device.loaded[k] === models[k] &&
+                                            !device.busy[k]);
+    const free = ["a", "b"].filter((k) => where(k) === "server" &&
+                                          (!panes[k].inflight || now - panes[k].inflight.t > LOST_MS));
+    if (!free.length && !(onDevice.length && pending !== null)) return;
+    if (pending !== null && onDevice.length) {  // the same camera frame, for the sides this page runs
+      const video = panes.camera.video;
+      if (!video.videoWidth) return;
+      const [w, h] = sizeSel.value.split("x").map(Number);
+      const scale = Math.min(1, w / video.videoWidth, h / video.videoHeight);
+      const s = seq + 1;
+      for (const k of onDevice) device.busy[k] = true;
+      createImageBitmap(video, {resizeWidth: Math.round(video.videoWidth * scale),
+                                resizeHeight: Math.round(video.videoHeight * scale), resizeQuality: "low"})
+        .then((bitmap) => device.worker.postMessage({type: "frame", sides: onDevice, seq: s, bitmap,
+                                                     mirror: mirrorBox.checked}, [bitmap]))
+        .catch(() => { for (const k of onDevice) device.busy[k] = false; });
+      if (!free.length) {  // nothing for the server: this frame is the page's alone
+        seq = s;
+        captured.set(s, pending);
+        pending = null;
+        lastSent = now;
+        return;
+      }
+    }
     if (!free.length) return;
     if (pending === null) {  // no new camera frame: the one on screen, to the sides that have not had it
       const fresh = lastFrame ? free.filter((k) => !lastFrame.sides.has(k)) : [];
@@ -251,7 +297,12 @@ function createLiveView(root, options) {
   }
 
   function onServer(m) {
-    if (m.type === "ready") {
+    if (m.type === "models") {
+      models.a = m.a;
+      models.b = m.b;
+      if (m.controls) controls = m.controls;
+      autoPlace().then(startDevice);
+    } else if (m.type === "ready") {
       maxFps = m.max_fps || maxFps;
     } else if (m.type === "taken") {
       // the sides that started this frame: the ones asked, or a side that freed up on the server and took
@@ -270,6 +321,7 @@ function createLiveView(root, options) {
       status.textContent = m.message;
       maybeSend();
     } else if (m.type === "result") {
+      if (where(m.side) === "device") { release(m.seq)(m.side); return; }  // this page runs that side now
       const p = panes[m.side];
       stats.latest[m.side] = m;
       push(stats[m.side].answers, [performance.now(), m.seq]);
@@ -278,6 +330,7 @@ function createLiveView(root, options) {
       p.status = "";
       p.dirty = true;
       if (m.agreement) agreement = m.agreement;
+      if (m.result) noteForAgreement(m.side, m.seq, m.result.faces);
       if (!rafPending) { rafPending = true; requestAnimationFrame(drawDirty); }
       maybeSend();
     } else if (m.type === "status") {
@@ -288,6 +341,169 @@ function createLiveView(root, options) {
     } else if (m.type === "closed") {
       closedNote = m.message;
     }
+  }
+
+  // ----- sides that run in this page (playground/device_js: LiteRT.js in a Worker) -----
+  // By default a side runs on this device when its model has a device version, else on the server, and its
+  // readout says why; a side the visitor placed stays where they put it.
+  const chosen = {a: false, b: false};
+  const placed = {a: null, b: null};  // the model each side was last placed for
+  async function autoPlace() {
+    if (!options.device) {
+      for (const k of ["a", "b"]) panes[k].where = options.deviceWhy ? `on the server: ${options.deviceWhy}` : "";
+      return;
+    }
+    for (const k of ["a", "b"]) {
+      if (chosen[k] || !models[k] || placed[k] === models[k]) continue;
+      placed[k] = models[k];
+      try {
+        const r = await fetch(`${options.device.specUrl}?id=${encodeURIComponent(models[k])}`);
+        const body = await r.json();
+        whereSel[k].value = r.ok ? "device" : "server";
+        panes[k].where = r.ok ? "" : `on the server: ${body.message}`;
+      } catch (err) {
+        whereSel[k].value = "server";
+        panes[k].where = "on the server";
+      }
+    }
+    if (worker) worker.postMessage({type: "device", sides: ["a", "b"].filter((k) => where(k) === "device")});
+  }
+
+  function startDevice() {
+    if (!options.device || !["a", "b"].some((k) => where(k) === "device")) return;
+    if (!device.worker) {
+      device.worker = new Worker(options.device.workerUrl);
+      device.worker.onmessage = onDevice;
+      device.worker.postMessage({type: "init", wasmDir: options.device.wasmDir});
+    }
+    loadDeviceModels();
+  }
+
+  async function loadDeviceModels() {
+    if (worker) worker.postMessage({type: "device", sides: ["a", "b"].filter((k) => where(k) === "device")});
+    if (!device.worker || !device.ready) return;
+    for (const k of ["a", "b"]) {
+      if (where(k) !== "device" || !models[k] || device.loaded[k] === models[k] || panes[k].loadingOnDevice === models[k]) continue;
+      const id = models[k];
+      panes[k].loadingOnDevice = id;
+      panes[k].status = "loading the model on this device…";
+      try {
+        const r = await fetch(`${options.device.specUrl}?id=${encodeURIComponent(id)}`);
+        const spec = await r.json();
+        if (!r.ok) throw new Error(spec.message || "no device version");
+        device.worker.postMessage({type: "load", side: k, spec,
+                                   modelUrl: new URL(spec.model_url, options.device.base).href});
+      } catch (err) {
+        panes[k].loadingOnDevice = null;
+        panes[k].status = `runs on the server instead: ${err.message}`;
+        whereSel[k].value = "server";
+      }
+    }
+  }
+
+  for (const k of ["a", "b"]) {
+    whereSel[k].addEventListener("change", () => {
+      chosen[k] = true;
+      panes[k].where = "";
+      panes[k].latest = null;
+      panes[k].status = "";
+      device.results[k].clear();
+      if (where(k) === "device") startDevice();
+      else if (worker) worker.postMessage({type: "device", sides: ["a", "b"].filter((s) => where(s) === "device")});
+      maybeSend();
+    });
+  }
+
+  function onDevice(event) {
+    const m = event.data;
+    if (m.type === "ready") { device.ready = true; loadDeviceModels(); return; }
+    if (m.type === "loaded") {
+      device.loaded[m.side] = m.model;
+      panes[m.side].loadingOnDevice = null;
+      panes[m.side].status = "";
+      maybeSend();
+      return;
+    }
+    const sides = m.side ? [m.side] : [];
+    if (m.type === "error") {
+      for (const k of sides) { device.busy[k] = false; panes[k].status = `⚠️ on this device: ${m.message}`; }
+      maybeSend();
+      return;
+    }
+    if (m.type !== "result") return;
+    const k = m.side, p = panes[k];
+    device.busy[k] = false;
+    if (where(k) !== "device") return;
+    const c = controls[k] || {};  // the side's sliders, as the server applies them
+    const faces = (m.faces || []).filter((f) => f.score >= (c.min_score ?? 0))
+      .sort((x, y) => y.score - x.score).slice(0, c.max_results ?? Infinity);
+    const w = panes.camera.video.videoWidth, h = panes.camera.video.videoHeight;
+    const [sw, sh] = sizeSel.value.split("x").map(Number);
+    const scale = Math.min(1, sw / w, sh / h);
+    const image = {width: Math.round(w * scale), height: Math.round(h * scale)};
+    const font = Math.max(12, Math.round(image.width / 40));
+    p.latest = {seq: m.seq, side: k, model: m.model, latency_ms: m.latency_ms, onDevice: true, image,
+                result: {faces}, draw: [
+                  {op: "boxes", xyxy: faces.map((f) => f.box), labels: faces.map((f) => `face ${f.score.toFixed(2)}`),
+                   colors: faces.map(() => "#f5a623"), thickness: Math.max(2, Math.round(image.width / 320)),
+                   font_px: font, padding: Math.round(font / 4), text_color: "#000000"},
+                  {op: "points", xy: faces.map((f) => f.keypoints), thickness: 2, radius: Math.max(2, font / 4),
+                   edge_color: "#ffffff", color: "#ffffff", edges: [], visible: faces.map((f) => f.keypoints.map(() => true))},
+                ]};
+    stats.latest[k] = p.latest;
+    push(stats[k].answers, [performance.now(), m.seq]);
+    push(stats[k].latency, m.latency_ms);
+    p.status = "";
+    p.dirty = true;
+    noteForAgreement(k, m.seq, faces);
+    if (!rafPending) { rafPending = true; requestAnimationFrame(drawDirty); }
+    maybeSend();
+  }
+
+  // The agreement of a side run here and a side run on the server, on the same frame (the server's own
+  // sentence when both run there): faces matched by box overlap, as tasks.base.box_agreement does.
+  function noteForAgreement(k, s, faces) {
+    if (!["a", "b"].some((x) => where(x) === "device") || !faces) return;
+    const mine = device.results[k];
+    mine.set(s, faces);
+    if (mine.size > 64) mine.delete(mine.keys().next().value);
+    const other = device.results[k === "a" ? "b" : "a"].get(s);
+    if (other === undefined) {
+      const newest = Math.max(...device.results[k === "a" ? "b" : "a"].keys(), -1);
+      if (newest >= 0 && Math.abs(newest - s) > 8) {
+        agreement = {score: null, summary: "A and B are answering different frames (one side is slower)"};
+      }
+      return;
+    }
+    const [fa, fb] = k === "a" ? [faces, other] : [other, faces];
+    agreement = boxAgreement(fa, fb, s);
+  }
+
+  function boxAgreement(a, b, s) {
+    if (!a.length && !b.length) return {score: null, summary: `nothing to compare: neither found a face (frame ${s})`};
+    if (!a.length || !b.length) {
+      return {score: 0, summary: `${a.length ? "A" : "B"} found ${Math.max(a.length, b.length)}, the other none (frame ${s})`};
+    }
+    const pairs = [];
+    const used = new Set();
+    for (const fa of a) {
+      let best = -1, bestIou = 0.1;
+      b.forEach((fb, j) => {
+        if (used.has(j)) return;
+        const x0 = Math.max(fa.box[0], fb.box[0]), y0 = Math.max(fa.box[1], fb.box[1]);
+        const x1 = Math.min(fa.box[2], fb.box[2]), y1 = Math.min(fa.box[3], fb.box[3]);
+        const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+        const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
+        const iou = inter / (area(fa.box) + area(fb.box) - inter);
+        if (iou > bestIou) { best = j; bestIou = iou; }
+      });
+      if (best >= 0) { used.add(best); pairs.push(bestIou); }
+    }
+    const mean = pairs.length ? pairs.reduce((x, y) => x + y, 0) / pairs.length : 0;
+    const union = a.length + b.length - pairs.length;
+    return {score: pairs.length / union * mean, frame: s,
+            summary: `${pairs.length} of ${Math.max(a.length, b.length)} faces matched on the same frame (${s}), ` +
+                     `mean box overlap ${Math.round(mean * 100)}%`};
   }
 
   // ----- drawing -----
@@ -410,7 +626,8 @@ function createLiveView(root, options) {
     panes.camera.readout.textContent = `camera ${rate(stats.camera, now).toFixed(1)} fps`;
     for (const key of ["a", "b"]) {
       const p = panes[key], m = p.latest, s = stats[key];
-      const head = `${key.toUpperCase()} · ${(m && m.model) || ""}`;
+      const head = `${key.toUpperCase()} · ${(m && m.model) || models[key] || ""}` +
+        (where(key) === "device" ? " · on this device" : p.where ? ` · ${p.where}` : "");
       if (p.status) { p.readout.textContent = `${head} · ${p.status}`; continue; }
       if (!m) { p.readout.textContent = `${head} · waiting for a result`; continue; }
       if (m.error) { p.readout.textContent = `${head} · ⚠️ ${m.error}`; continue; }

@@ -5,7 +5,7 @@
 // - parses the server's JSON and decodes segmentation masks (PNG) to ImageBitmaps, so the page only draws.
 // Messages from the page: {type: "open", url}, {type: "frame", bitmap, seq, mirror, quality, sides},
 // {type: "resend", seq, sides} (the last frame again, for sides that freed up before a new camera frame),
-// {type: "close"}. ``sides``: the header's side bits (2 = A, 4 = B; 0 = both).
+// {type: "close"}, {type: "device", sides} (the sides the page runs). ``sides``: the header's side bits (2 = A, 4 = B; 0 = both).
 // Messages to the page: {type: "socket", state, message?}, {type: "sent", seq, bytes, bits}, {type: "msg", data}.
 "use strict";
 
@@ -14,6 +14,7 @@ let canvas = null;
 let ctx = null;
 let last = null;  // the last frame sent: {seq, message}
 let pinger = null;
+let inPage = [];  // the sides the page runs itself: the pings say so (the server skips them)
 const PING_MS = 2000;  // well inside the server's PLAYGROUND_LIVE_SILENT_S (10 s)
 
 function post(message, transfer) {
@@ -24,9 +25,14 @@ function open(url) {
   close();
   socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
-  socket.onopen = () => post({type: "socket", state: "open"});
+  socket.onopen = () => {
+    if (inPage.length) socket.send(JSON.stringify({type: "ping", t: Date.now(), device: inPage}));
+    post({type: "socket", state: "open"});
+  };
   pinger = setInterval(() => {  // the server closes a socket that has said nothing for a while
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: "ping", t: Date.now()}));
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({type: "ping", t: Date.now(), device: inPage}));
+    }
   }, PING_MS);
   socket.onclose = (event) => {
     post({type: "socket", state: "closed", code: event.code, message: event.reason || ""});
@@ -103,4 +109,10 @@ self.onmessage = (event) => {
   else if (m.type === "frame") sendFrame(m);
   else if (m.type === "resend") resend(m);
   else if (m.type === "close") close();
+  else if (m.type === "device") {
+    inPage = m.sides || [];
+    if (socket && socket.readyState === WebSocket.OPEN) {  // at once, not at the next ping
+      socket.send(JSON.stringify({type: "ping", t: Date.now(), device: inPage}));
+    }
+  }
 };

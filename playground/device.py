@@ -1,0 +1,100 @@
+"""The live view's sides that run in the visitor's page: LiteRT.js in a Worker (``playground/device_js``).
+
+The page runs the same ``.tflite`` file the server runs, fetched from here by model id (a registry model whose
+task pipeline has a device version, never a path) and cached by the browser by its content hash, with the
+constants of the zoo's own spec (:func:`device_spec`), so a side on the device and a side on the server can
+be compared frame by frame. The runtime's files come from the pinned npm packages (``playground/device_js/
+package.json``) that ``scripts/setup`` installs and bundles; without them (a host that only ran ``pip install``)
+every side runs on the server and the page says why.
+
+Routes, under the app's root (served by :class:`playground.live_socket.LiveSocket`):
+``live/device/worker.js``, ``live/device/wasm/<file>`` (LiteRT.js's own files, by name),
+``live/device/spec?id=<model id>`` (JSON) and ``live/device/model?id=<model id>&v=<sha256>`` (the file).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).parent / "device_js"
+WASM = ROOT / "node_modules" / "@litertjs" / "core" / "wasm"
+WORKER = ROOT / "dist" / "worker.js"
+PREFIX = "/live/device/"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def why_not() -> str | None:
+    """None when the page can run models here; else the sentence it shows."""
+    if not WORKER.is_file() or not WASM.is_dir():
+        return "this server has no on-device runtime installed (scripts/setup builds it with npm)"
+    return None
+
+
+def device_spec(model_id: str) -> dict[str, Any] | None:
+    """The page's spec for a registry model that has a device version (its file pinned by hash), or None."""
+    from tasks import TASKS
+    from zoo import bundled
+    from zoo.errors import ZooError
+    from zoo.registry import get_spec
+
+    try:
+        spec = get_spec(model_id)
+    except ZooError:
+        return None
+    pipeline = TASKS[spec.task].pipelines.get(spec.pipeline)
+    files = spec.bundled_files()
+    if pipeline is None or pipeline.device is None or len(files) != 1 or files[0] not in bundled.FILES:
+        return None
+    sha = bundled.FILES[files[0]][0]
+    return {"id": spec.id, "task": spec.task, "name": spec.name, "sha256": sha,
+            "model_url": f"{PREFIX.lstrip('/')}model?id={spec.id}&v={sha}", **pipeline.device(spec)}
+
+
+def options() -> dict[str, Any]:
+    """The live view's ``device`` options (URLs relative to the app's root), or why there are none."""
+    why = why_not()
+    if why:
+        return {"deviceWhy": why}
+    version = int(WORKER.stat().st_mtime)
+    return {"device": {"workerUrl": f"{PREFIX.lstrip('/')}worker.js?v={version}", "wasmDir": f"{PREFIX.lstrip('/')}wasm/",
+                       "specUrl": f"{PREFIX.lstrip('/')}spec"}}
+
+
+async def serve(scope, receive, send) -> None:
+    from urllib.parse import parse_qs
+
+    from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
+
+    path = scope["path"][scope["path"].index(PREFIX) + len(PREFIX):]
+    query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+    if scope.get("method") not in ("GET", "HEAD") or why_not():
+        return await PlainTextResponse("Not found.", 404)(scope, receive, send)
+    if path == "worker.js":
+        return await FileResponse(WORKER, media_type="text/javascript", headers={"cache-control": "no-cache"})(
+            scope, receive, send)
+    if path.startswith("wasm/"):
+        name = path[len("wasm/"):]
+        files = {p.name: p for p in WASM.iterdir() if p.suffix in (".js", ".wasm")}
+        if name not in files:
+            return await PlainTextResponse("Not found.", 404)(scope, receive, send)
+        media = "application/wasm" if name.endswith(".wasm") else "text/javascript"
+        return await FileResponse(files[name], media_type=media, headers={"cache-control": "public, max-age=86400"})(
+            scope, receive, send)
+    if path in ("spec", "model"):
+        spec = device_spec(query.get("id", "")[:200])
+        if spec is None:
+            return await JSONResponse({"message": "this model has no version that runs in the page yet"}, 404)(
+                scope, receive, send)
+        if path == "spec":
+            return await JSONResponse(spec, headers={"cache-control": "no-cache"})(scope, receive, send)
+        from zoo import bundled
+        from zoo.registry import get_spec
+
+        file = bundled.locate(get_spec(spec["id"]).bundled_files()[0])
+        if file is None:
+            return await JSONResponse({"message": "this model's file is not on the server yet"}, 404)(scope, receive, send)
+        cache = IMMUTABLE if query.get("v") == spec["sha256"] else "no-cache"
+        return await FileResponse(file, media_type="application/octet-stream",
+                                  headers={"cache-control": cache, "etag": f'"{spec["sha256"]}"'})(scope, receive, send)
+    return await PlainTextResponse("Not found.", 404)(scope, receive, send)
+

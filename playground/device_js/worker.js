@@ -1,0 +1,77 @@
+// The live view's on-device runtime (playground/device_js): a classic Worker (bundled by esbuild as an IIFE; LiteRT.js cannot run
+// in a module worker) that runs a side's model in the visitor's page with LiteRT.js (WebAssembly, one thread)
+// on the same .tflite file the server runs, with the same constants (served by the app from the zoo's own
+// spec: playground/device.py), so the page's answer and the server's can be compared frame by frame.
+//
+// Messages in:  {type: "init", wasmDir}
+//               {type: "load", side, spec, modelUrl}           spec: the JSON of /live/device/spec
+//               {type: "frame", sides, seq, bitmap, mirror}    an ImageBitmap of the camera frame (transferred)
+//               {type: "pixels", side, seq, rgba, width, height}  raw RGBA (tests: the server's own image)
+// Messages out: {type: "ready"} | {type: "loaded", side, model} | {type: "error", side, message}
+//               {type: "result", side, seq, model, latency_ms, faces: [{box, score, keypoints}]}
+import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
+import {FAMILIES} from "./families.js";
+
+let runtime = null;
+const sides = {};  // side -> {spec, model, family}
+let canvas = null;
+let ctx = null;
+
+const post = (m) => self.postMessage(m);
+
+function rgbaOf(bitmap) {
+  if (!canvas || canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+    canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    ctx = canvas.getContext("2d", {willReadFrequently: true});
+  }
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+}
+
+async function run(side, seq, rgba, width, height, mirror) {
+  const s = sides[side];
+  if (!s) return post({type: "error", side, seq, message: "no model loaded on this device"});
+  const t0 = performance.now();
+  const {input, meta} = s.family.preprocess(rgba, width, height, s.spec);
+  const outputs = await s.model.run(new Tensor(input, s.inputShape));
+  const arrays = outputs.map((t) => {
+    const a = t.toTypedArray();
+    const shape = Array.from(t.type.layout.dimensions);
+    t.delete();
+    return {data: a, shape};
+  });
+  const result = s.family.postprocess(arrays, meta, s.spec, mirror ? width : 0);
+  post({type: "result", side, seq, model: s.spec.id, latency_ms: performance.now() - t0, ...result});
+}
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    if (m.type === "init") {
+      self.Module = {locateFile: (f) => m.wasmDir + f};
+      runtime = loadLiteRt(m.wasmDir);
+      await runtime;
+      post({type: "ready"});
+    } else if (m.type === "load") {
+      await runtime;
+      const family = FAMILIES[m.spec.family];
+      if (!family) throw new Error(`no device version of ${m.spec.id}`);
+      const model = await loadAndCompile(m.modelUrl, {accelerator: "wasm"});
+      const shape = Array.from(model.getInputDetails()[0].shape);
+      if (sides[m.side]) sides[m.side].model.delete();
+      sides[m.side] = {spec: m.spec, model, family, inputShape: shape};
+      post({type: "loaded", side: m.side, model: m.spec.id});
+    } else if (m.type === "frame") {  // one camera frame for one or both sides
+      const {width, height} = m.bitmap;
+      const rgba = rgbaOf(m.bitmap);
+      for (const side of m.sides) await run(side, m.seq, rgba, width, height, m.mirror);
+    } else if (m.type === "pixels") {
+      await run(m.side, m.seq, m.rgba, m.width, m.height, false);
+    }
+  } catch (err) {
+    for (const side of m.sides || [m.side]) {
+      post({type: "error", side, seq: m.seq, message: String(err && err.message || err)});
+    }
+  }
+};
