@@ -37,6 +37,7 @@ def launch(**kwargs):
     policy of ``playground.guard`` on every route and connection, and the live view's socket, served in
     front of Gradio on the same port."""
     limits.limit_malloc_arenas()
+    limits.responsive_event_loop()
     limits.WORKSPACE.start_sweeping()
     backends.current()  # ZOO_BACKEND=ray: join (or start) the model cluster now; a sentence if it cannot
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")

@@ -212,8 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         from zoo.images import load_image, sample_image_path
 
         still = load_image(sample_image_path())
-        for model in ("face/facemesh", "pose/blazepose-full", "pose/blazepose-lite"):
-            print(model, json.dumps(jitter(model, still)))
+        subjects = [("face/facemesh", still), ("pose/blazepose-full", still), ("pose/blazepose-lite", still)]
+        hands = args.media / "COCO_val2014_000000000459.jpg" if args.media else None
+        if hands is not None and hands.is_file():  # a photo with a hand in sight
+            subjects.append(("hands/mediapipe-full", load_image(hands)))
+        for model, rgb in subjects:
+            print(model, json.dumps(jitter(model, rgb)))
     rows = run(args.media, args.video_frames, args.only)
     print(format_rows(rows))
     print(f"\n({time.monotonic() - t0:.0f} s)")

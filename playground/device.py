@@ -9,7 +9,8 @@ every side runs on the server and the page says why.
 
 Routes, under the app's root (served by :class:`playground.live_socket.LiveSocket`):
 ``live/device/worker.js``, ``live/device/wasm/<file>`` (LiteRT.js's own files, by name),
-``live/device/spec?id=<model id>`` (JSON) and ``live/device/model?id=<model id>&v=<sha256>`` (the file).
+``live/device/spec?id=<model id>`` (JSON) and ``live/device/model?id=<model id>&file=<n>&v=<sha256>`` (its n-th
+file: a cascade has two).
 """
 from __future__ import annotations
 
@@ -43,11 +44,15 @@ def device_spec(model_id: str) -> dict[str, Any] | None:
         return None
     pipeline = TASKS[spec.task].pipelines.get(spec.pipeline)
     files = spec.bundled_files()
-    if pipeline is None or pipeline.device is None or len(files) != 1 or files[0] not in bundled.FILES:
+    if pipeline is None or pipeline.device is None or not files or not all(f in bundled.FILES for f in files):
         return None
-    sha = bundled.FILES[files[0]][0]
-    return {"id": spec.id, "task": spec.task, "name": spec.name, "sha256": sha,
-            "model_url": f"{PREFIX.lstrip('/')}model?id={spec.id}&v={sha}", **pipeline.device(spec)}
+    numbers = pipeline.device(spec)
+    if numbers is None:
+        return None
+    shas = [bundled.FILES[f][0] for f in files]
+    return {"id": spec.id, "task": spec.task, "name": spec.name, "sha256": shas,
+            "model_urls": [f"{PREFIX.lstrip('/')}model?id={spec.id}&file={i}&v={sha}" for i, sha in enumerate(shas)],
+            **numbers}
 
 
 def options() -> dict[str, Any]:
@@ -90,11 +95,15 @@ async def serve(scope, receive, send) -> None:
         from zoo import bundled
         from zoo.registry import get_spec
 
-        file = bundled.locate(get_spec(spec["id"]).bundled_files()[0])
+        index = query.get("file", "0")
+        files = get_spec(spec["id"]).bundled_files()
+        if index not in [str(i) for i in range(len(files))]:
+            return await PlainTextResponse("Not found.", 404)(scope, receive, send)
+        file, sha = bundled.locate(files[int(index)]), spec["sha256"][int(index)]
         if file is None:
             return await JSONResponse({"message": "this model's file is not on the server yet"}, 404)(scope, receive, send)
-        cache = IMMUTABLE if query.get("v") == spec["sha256"] else "no-cache"
+        cache = IMMUTABLE if query.get("v") == sha else "no-cache"
         return await FileResponse(file, media_type="application/octet-stream",
-                                  headers={"cache-control": cache, "etag": f'"{spec["sha256"]}"'})(scope, receive, send)
+                                  headers={"cache-control": cache, "etag": f'"{sha}"'})(scope, receive, send)
     return await PlainTextResponse("Not found.", 404)(scope, receive, send)
 

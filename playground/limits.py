@@ -39,6 +39,16 @@ def file_max_age_s() -> int:
     return env_int("PLAYGROUND_FILE_MAX_AGE_S", 3600)
 
 
+def responsive_event_loop() -> None:
+    """Hand the GIL round more often (``PLAYGROUND_SWITCH_INTERVAL_MS``, default 1 ms; Python's is 5 ms).
+    Every request, upload and socket message goes through one event-loop thread, which must win the GIL from
+    the model threads each time it wakes: under a full load (two cores, a dozen threads running models) each
+    win took up to threads x 5 ms, and an honest client's upload or join waited past its 5 s timeout."""
+    import sys
+
+    sys.setswitchinterval(max(0.0001, env_int("PLAYGROUND_SWITCH_INTERVAL_MS", 1) / 1000.0))
+
+
 def limit_malloc_arenas(arenas: int = 2) -> None:
     """Cap glibc's malloc arenas (by default 8 per core, one per busy thread): with dozens of worker
     threads each keeping its own free memory, a server that loads and closes models kept growing; with two

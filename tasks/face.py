@@ -273,12 +273,18 @@ def blazeface_device(spec: ModelSpec) -> dict[str, Any]:
     """What the page's BlazeFace (families.js "blazeface") needs: the same numbers the decode above reads."""
     return {"family": "blazeface", "detector": dict(spec.options["detector"]), "floor": BLAZEFACE_FLOOR,
             "thresholds": {"score": spec.thresholds.score, "nms": spec.thresholds.nms or 0.3},
-            "keypoint_names": list(KEYPOINT_NAMES)}
+            "keypoint_names": list(KEYPOINT_NAMES), "noun": "face", "result_key": "faces"}
+
+
+def mesh_device(spec: ModelSpec) -> dict[str, Any] | None:
+    """The face mesh's page version: the cascade, with the mesh's keypoints and drawn lines."""
+    return blaze.device(spec, "face_mesh", mesh_keypoints=[list(i) for i in MESH468_KEYPOINTS],
+                        mesh_edges=_mesh_edges(468).tolist(), noun="face", result_key="faces")
 
 
 PIPELINES = {
     "blazeface": Pipeline(blazeface_pre, blazeface_post, options=("detector",), device=blazeface_device),
-    "blaze_face_mesh": Pipeline(blaze.preprocess, mesh_post, options=blaze.OPTIONS),
+    "blaze_face_mesh": Pipeline(blaze.preprocess, mesh_post, options=blaze.OPTIONS, device=mesh_device),
     "yunet": Pipeline(yunet_pre, yunet_post),
     "hf_detection_face": Pipeline(postprocess=hf_detection_post, options=("target_labels",)),
     "mediapipe_face_detection": Pipeline(postprocess=from_mediapipe_detection),

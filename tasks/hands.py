@@ -120,9 +120,14 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
                                   keypoints=tuple(map(tuple, pts))) for pts, p, side in found))
 
 
+def hands_device(spec: ModelSpec) -> dict[str, Any] | None:
+    """The page's version: the cascade, with the hand's drawn lines."""
+    return blaze.device(spec, "hands", edges=[list(e) for e in EDGES], noun="hand", result_key="hands")
+
+
 PIPELINES = {
     "mediapipe_hands": Pipeline(postprocess=from_mediapipe_hands),
-    "blaze_hands": Pipeline(blaze.preprocess, blaze_hands_post, options=blaze.OPTIONS),
+    "blaze_hands": Pipeline(blaze.preprocess, blaze_hands_post, options=blaze.OPTIONS, device=hands_device),
 }
 
 

@@ -344,9 +344,17 @@ def distinct_people(people: list[Person], most: int, iou: float = 0.5) -> list[P
     return kept[:most]
 
 
+def pose_device(spec: ModelSpec) -> dict[str, Any] | None:
+    """The page's version (one person; not the 2x2 tiles of the multi-person entries): the cascade, with the
+    skeleton's lines; keypoints are drawn while in sight (visibility >= VISIBLE)."""
+    edges = [[BLAZEPOSE_NAMES.index(a), BLAZEPOSE_NAMES.index(b)] for a, b in _EDGE_NAMES
+             if a in BLAZEPOSE_NAMES and b in BLAZEPOSE_NAMES]
+    return blaze.device(spec, "pose", edges=edges, visible_from=VISIBLE, noun="person", result_key="people")
+
+
 PIPELINES = {
     "mediapipe_pose": Pipeline(postprocess=from_mediapipe_pose),
-    "blaze_pose": Pipeline(blaze.preprocess, blaze_pose_post, options=blaze.OPTIONS),
+    "blaze_pose": Pipeline(blaze.preprocess, blaze_pose_post, options=blaze.OPTIONS, device=pose_device),
     "top_down": Pipeline(postprocess=top_down_post),
     "posenet": Pipeline(posenet_pre, posenet_post),
     "movenet": Pipeline(movenet_pre, movenet_post),

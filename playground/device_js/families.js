@@ -1,21 +1,33 @@
 // Pre- and post-processing in the page, one entry per model family, the same steps as the server's Python
 // (tasks/blaze.py, tasks/face.py) with the constants the zoo's spec gives (never typed here a second time).
 // Each family: preprocess(rgba, width, height, spec) -> {input: Float32Array, meta};
-//              postprocess(outputs [{data, shape}], meta, spec, mirrorWidth) -> {faces: [...]}.
+//              postprocess(outputs [{data, shape}], meta, spec, mirrorWidth) -> {items: [...]};
+// or one run(models, rgba, width, height, spec, mirrorWidth, runModel) for several models (a cascade).
+// Items: {box, score, keypoints, points?, handedness?} in frame pixels (of the picture the page shows).
 
 // MediaPipe's ImageToTensorCalculator as the server runs it (cv2.warpAffine, bilinear, zeros outside): the
 // frame, aspect kept and padded evenly, into a size x size input scaled to [low, high].
 export function imageToTensor(rgba, width, height, size, low, high) {
   const s = size / Math.max(width, height);
   const tx = (size - width * s) / 2, ty = (size - height * s) / 2;
-  const out = new Float32Array(size * size * 3);
+  // input pixel (x, y) samples frame pixel ((x - tx) / s, (y - ty) / s)
+  const input = sample(rgba, width, height, size, size, [1 / s, 0, -tx / s, 0, 1 / s, -ty / s], low, high, false);
+  return {input, meta: {scale: s, pad: [tx, ty], width, height}};
+}
+
+// cv2.warpAffine(INTER_LINEAR) given the inverse map: output pixel (x, y) samples the frame at
+// (m0 x + m1 y + m2, m3 x + m4 y + m5); outside the frame zeros, or the nearest edge pixel (replicate).
+export function sample(rgba, width, height, outW, outH, m, low, high, replicate) {
+  const out = new Float32Array(outW * outH * 3);
   const k = (high - low) / 255;
-  const px = (x, y, c) => (x < 0 || y < 0 || x >= width || y >= height) ? 0 : rgba[(y * width + x) * 4 + c];
-  for (let y = 0; y < size; y++) {
-    const sy = (y - ty) / s, y0 = Math.floor(sy), fy = sy - y0;
-    for (let x = 0; x < size; x++) {
-      const sx = (x - tx) / s, x0 = Math.floor(sx), fx = sx - x0;
-      const o = (y * size + x) * 3;
+  const px = replicate
+    ? (x, y, c) => rgba[(Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))) * 4 + c]
+    : (x, y, c) => (x < 0 || y < 0 || x >= width || y >= height) ? 0 : rgba[(y * width + x) * 4 + c];
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
+      const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+      const o = (y * outW + x) * 3;
       for (let c = 0; c < 3; c++) {
         const v = (1 - fy) * ((1 - fx) * px(x0, y0, c) + fx * px(x0 + 1, y0, c)) +
                   fy * ((1 - fx) * px(x0, y0 + 1, c) + fx * px(x0 + 1, y0 + 1, c));
@@ -23,7 +35,7 @@ export function imageToTensor(rgba, width, height, size, low, high) {
       }
     }
   }
-  return {input: out, meta: {scale: s, pad: [tx, ty], width, height}};
+  return out;
 }
 
 // Anchor centres in MediaPipe's SSD order (tasks/blaze.py ssd_anchors).
@@ -76,7 +88,145 @@ export function weightedNms(hits, threshold, mergeMin) {
 
 const sigmoid = (v) => 1 / (1 + Math.exp(-Math.max(-80, Math.min(80, v))));
 
+// BlazeFace's SSD decode (tasks/blaze.py decode_ssd + detect): hits in frame pixels, best first.
+function detect(outputs, meta, d, minScore, nms, mergeMin) {
+  const k = d.keypoints;
+  const reg = outputs.find((o) => o.shape[o.shape.length - 1] >= 4 + 2 * k);
+  const logit = outputs.find((o) => o.shape[o.shape.length - 1] === 1);
+  const anchors = ssdAnchors(d.size, d.strides, d.per_layer || 2);
+  const per = reg.shape[reg.shape.length - 1];
+  const hits = [];
+  for (let i = 0; i < anchors.length; i++) {
+    const score = sigmoid(logit.data[i]);
+    if (score < minScore) continue;
+    const r = reg.data.subarray(i * per, i * per + per);
+    const ax = anchors[i][0] * d.size, ay = anchors[i][1] * d.size;
+    const cx = r[0] + ax, cy = r[1] + ay, hw = r[2] / 2, hh = r[3] / 2;
+    const keypoints = [];
+    for (let j = 0; j < k; j++) keypoints.push([r[4 + 2 * j] + ax, r[5 + 2 * j] + ay]);
+    hits.push({score, box: [cx - hw, cy - hh, cx + hw, cy + hh], keypoints});
+  }
+  const merged = d.weighted ? weightedNms(hits, nms, mergeMin) : weightedNms(hits, nms, Infinity);
+  const toFrame = ([x, y]) => [(x - meta.pad[0]) / meta.scale, (y - meta.pad[1]) / meta.scale];
+  return merged.map((h) => ({score: h.score, box: [...toFrame([h.box[0], h.box[1]]), ...toFrame([h.box[2], h.box[3]])],
+                             keypoints: h.keypoints.map(toFrame)}));
+}
+
+// MediaPipe's regions (tasks/blaze.py): a rotated square, centre (cx, cy), side, angle.
+function rotation(p0, p1, target) {
+  const r = target - Math.atan2(-(p1[1] - p0[1]), p1[0] - p0[0]);
+  return r - 2 * Math.PI * Math.floor((r + Math.PI) / (2 * Math.PI));
+}
+const ROI_RULES = {
+  face(d) {
+    const [x0, y0, x1, y1] = d.box;
+    return {cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, side: Math.max(x1 - x0, y1 - y0) * 1.5,
+            angle: rotation(d.keypoints[0], d.keypoints[1], 0)};
+  },
+  palm(d) {
+    const [x0, y0, x1, y1] = d.box, w = x1 - x0, h = y1 - y0;
+    const r = rotation(d.keypoints[0], d.keypoints[2], Math.PI / 2);
+    return {cx: (x0 + x1) / 2 + h * 0.5 * Math.sin(r), cy: (y0 + y1) / 2 - h * 0.5 * Math.cos(r),
+            side: Math.max(w, h) * 2.6, angle: r};
+  },
+  person(d) {
+    const [p0, p1] = d.keypoints;
+    return {cx: p0[0], cy: p0[1], side: 2 * Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) * 1.25,
+            angle: rotation(p0, p1, Math.PI / 2)};
+  },
+};
+
+// crop pixel (u, v) -> frame pixel (Roi.crop_to_frame)
+function cropToFrame(roi, out) {
+  const k = roi.side / out, c = Math.cos(roi.angle) * k, s = Math.sin(roi.angle) * k, h = out / 2;
+  return [c, -s, roi.cx - c * h + s * h, s, c, roi.cy - s * h - c * h];
+}
+const toFrame = (m, [u, v]) => [m[0] * u + m[1] * v + m[2], m[3] * u + m[4] * v + m[5]];
+
+function boxOf(points, width, height) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  return [Math.max(0, x0), Math.max(0, y0), Math.min(width, x1), Math.min(height, y1)];
+}
+
+// MediaPipe's RefineLandmarksFromHeatmapCalculator (tasks/blaze.py refine_from_heatmap).
+function refineFromHeatmap(points, heat, crop, kernel = 7, minConfidence = 0.5) {
+  const [, hmH, hmW, ch] = heat.shape, off = (kernel - 1) >> 1;
+  return points.map((p, i) => {
+    if (i >= ch) return p;
+    const col = Math.trunc(p[0] / crop * hmW), row = Math.trunc(p[1] / crop * hmH);
+    if (col < 0 || col >= hmW || row < 0 || row >= hmH) return p;
+    let total = 0, best = 0, wx = 0, wy = 0;
+    for (let r = Math.max(0, row - off); r < Math.min(hmH, row + off + 1); r++) {
+      for (let c = Math.max(0, col - off); c < Math.min(hmW, col + off + 1); c++) {
+        const conf = sigmoid(heat.data[(r * hmW + c) * ch + i]);
+        total += conf; best = Math.max(best, conf); wx += c * conf; wy += r * conf;
+      }
+    }
+    return best >= minConfidence && total > 0 ? [wx / hmW / total * crop, wy / hmH / total * crop, ...p.slice(2)] : p;
+  });
+}
+
+// The landmark stage's reading of one crop, by kind (tasks/face.py mesh_post, tasks/hands.py
+// blaze_hands_post, tasks/pose.py blaze_pose_post): null when its presence is under the threshold.
+const LANDMARKS = {
+  face_mesh(outs, m, spec) {
+    const pts = outs.find((o) => o.data.length === 1404), flag = outs.find((o) => o.data.length === 1);
+    const presence = sigmoid(flag.data[0]);
+    if (presence < spec.min_presence) return null;
+    const points = [];
+    for (let i = 0; i < 468; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2]]);
+    const kps = spec.mesh_keypoints.map((idx) => [0, 1].map((d) => idx.reduce((t, j) => t + points[j][d], 0) / idx.length));
+    return {score: presence, points, keypoints: kps};
+  },
+  hands(outs, m, spec) {
+    const pts = outs.find((o) => o.data.length === 63), ones = outs.filter((o) => o.data.length === 1);
+    const presence = Math.min(1, Math.max(0, ones[0].data[0]));
+    if (presence < spec.min_presence) return null;
+    const points = [];
+    for (let i = 0; i < 21; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2]]);
+    return {score: presence, points, keypoints: points, handedness: ones[1].data[0] > 0.5 ? "Left" : "Right"};
+  },
+  pose(outs, m, spec, crop) {
+    const pts = outs.find((o) => o.data.length === 195), flag = outs.find((o) => o.data.length === 1);
+    const heat = outs.find((o) => o.shape.length === 4 && o.shape[3] === 39);
+    const presence = Math.min(1, Math.max(0, flag.data[0]));
+    if (presence < spec.min_presence) return null;
+    let crops = [];
+    for (let i = 0; i < 39; i++) crops.push([pts.data[5 * i], pts.data[5 * i + 1]]);
+    if (heat) crops = [...refineFromHeatmap(crops.slice(0, 33), heat, crop), ...crops.slice(33)];
+    const points = crops.slice(0, 33).map((p, i) => [...toFrame(m, p), sigmoid(pts.data[5 * i + 3])]);
+    const seen = points.filter((p) => p[2] >= 0.5);
+    return {score: presence, points, keypoints: points, boxFrom: seen.length ? seen : points};
+  },
+};
+
 export const FAMILIES = {
+  // detector -> MediaPipe's region -> landmark model on the rotated crop (tasks/blaze.py plan), per frame
+  cascade: {
+    models: ["model_url", "landmark_url"],
+    async run(models, rgba, width, height, spec, mirrorWidth, runModel) {
+      const d = spec.detector, lm = spec.landmark;
+      const det = imageToTensor(rgba, width, height, d.size, d.range[0], d.range[1]);
+      const hits = detect(await runModel(models[0], det.input), det.meta, d, spec.detector_min_score,
+                          d.iou || 0.3, 0.0).slice(0, spec.max_instances);
+      const found = [];
+      for (const hit of hits) {
+        const roi = ROI_RULES[spec.roi](hit);
+        const m = cropToFrame(roi, lm.size);
+        const crop = sample(rgba, width, height, lm.size, lm.size, m, lm.range[0], lm.range[1], lm.border === "replicate");
+        const read = LANDMARKS[spec.landmarks](await runModel(models[1], crop), m, spec, lm.size);
+        if (read) found.push(read);
+      }
+      const mirror = ([x, y, ...rest]) => mirrorWidth ? [mirrorWidth - x, y, ...rest] : [x, y, ...rest];
+      const items = found.map((f) => {
+        const points = f.points.map(mirror), box = boxOf((f.boxFrom || f.points).map(mirror), width, height);
+        // handedness names the subject's own hand: a mirrored picture does not change it
+        return {box, score: f.score, keypoints: f.keypoints.map(mirror), points, handedness: f.handedness};
+      });
+      return {items};
+    },
+  },
   blazeface: {
     preprocess(rgba, width, height, spec) {
       const d = spec.detector;
@@ -110,7 +260,7 @@ export const FAMILIES = {
         return {box: [Math.max(0, x0), Math.max(0, y0), Math.min(meta.width, x1), Math.min(meta.height, y1)],
                 score: Math.min(1, h.score), keypoints: kps};
       }).filter((f) => f.box[2] > f.box[0] && f.box[3] > f.box[1]);
-      return {faces};
+      return {items: faces};
     },
   },
 };

@@ -4,11 +4,11 @@
 // spec: playground/device.py), so the page's answer and the server's can be compared frame by frame.
 //
 // Messages in:  {type: "init", wasmDir}
-//               {type: "load", side, spec, modelUrl}           spec: the JSON of /live/device/spec
+//               {type: "load", side, spec, modelUrls}          spec: the JSON of /live/device/spec
 //               {type: "frame", sides, seq, bitmap, mirror}    an ImageBitmap of the camera frame (transferred)
 //               {type: "pixels", side, seq, rgba, width, height}  raw RGBA (tests: the server's own image)
 // Messages out: {type: "ready"} | {type: "loaded", side, model} | {type: "error", side, message}
-//               {type: "result", side, seq, model, latency_ms, faces: [{box, score, keypoints}]}
+//               {type: "result", side, seq, model, latency_ms, items: [{box, score, keypoints, points?}]}
 import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
 import {FAMILIES} from "./families.js";
 
@@ -29,19 +29,27 @@ function rgbaOf(bitmap) {
   return ctx.getImageData(0, 0, canvas.width, canvas.height).data;
 }
 
+async function runModel(entry, input) {
+  const outputs = await entry.model.run(new Tensor(input, entry.shape));
+  return outputs.map((t) => {
+    const data = t.toTypedArray().slice();
+    const shape = Array.from(t.type.layout.dimensions);
+    t.delete();
+    return {data, shape};
+  });
+}
+
 async function run(side, seq, rgba, width, height, mirror) {
   const s = sides[side];
   if (!s) return post({type: "error", side, seq, message: "no model loaded on this device"});
   const t0 = performance.now();
-  const {input, meta} = s.family.preprocess(rgba, width, height, s.spec);
-  const outputs = await s.model.run(new Tensor(input, s.inputShape));
-  const arrays = outputs.map((t) => {
-    const a = t.toTypedArray();
-    const shape = Array.from(t.type.layout.dimensions);
-    t.delete();
-    return {data: a, shape};
-  });
-  const result = s.family.postprocess(arrays, meta, s.spec, mirror ? width : 0);
+  let result;
+  if (s.family.run) {
+    result = await s.family.run(s.models, rgba, width, height, s.spec, mirror ? width : 0, runModel);
+  } else {
+    const {input, meta} = s.family.preprocess(rgba, width, height, s.spec);
+    result = s.family.postprocess(await runModel(s.models[0], input), meta, s.spec, mirror ? width : 0);
+  }
   post({type: "result", side, seq, model: s.spec.id, latency_ms: performance.now() - t0, ...result});
 }
 
@@ -57,10 +65,13 @@ self.onmessage = async (e) => {
       await runtime;
       const family = FAMILIES[m.spec.family];
       if (!family) throw new Error(`no device version of ${m.spec.id}`);
-      const model = await loadAndCompile(m.modelUrl, {accelerator: "wasm"});
-      const shape = Array.from(model.getInputDetails()[0].shape);
-      if (sides[m.side]) sides[m.side].model.delete();
-      sides[m.side] = {spec: m.spec, model, family, inputShape: shape};
+      const models = [];
+      for (const url of m.modelUrls) {
+        const model = await loadAndCompile(url, {accelerator: "wasm"});
+        models.push({model, shape: Array.from(model.getInputDetails()[0].shape)});
+      }
+      if (sides[m.side]) for (const e of sides[m.side].models) e.model.delete();
+      sides[m.side] = {spec: m.spec, models, family};
       post({type: "loaded", side: m.side, model: m.spec.id});
     } else if (m.type === "frame") {  // one camera frame for one or both sides
       const {width, height} = m.bitmap;

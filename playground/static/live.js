@@ -330,7 +330,7 @@ function createLiveView(root, options) {
       p.status = "";
       p.dirty = true;
       if (m.agreement) agreement = m.agreement;
-      if (m.result) noteForAgreement(m.side, m.seq, m.result.faces);
+      if (m.result) noteForAgreement(m.side, m.seq, m.result.faces || m.result.hands || m.result.people);
       if (!rafPending) { rafPending = true; requestAnimationFrame(drawDirty); }
       maybeSend();
     } else if (m.type === "status") {
@@ -391,8 +391,9 @@ function createLiveView(root, options) {
         const r = await fetch(`${options.device.specUrl}?id=${encodeURIComponent(id)}`);
         const spec = await r.json();
         if (!r.ok) throw new Error(spec.message || "no device version");
-        device.worker.postMessage({type: "load", side: k, spec,
-                                   modelUrl: new URL(spec.model_url, options.device.base).href});
+        panes[k].deviceSpec = spec;
+        device.worker.postMessage({type: "load", side: k, spec, modelUrls: spec.model_urls.map(
+          (u) => new URL(u, options.device.base).href)});
       } catch (err) {
         panes[k].loadingOnDevice = null;
         panes[k].status = `runs on the server instead: ${err.message}`;
@@ -434,28 +435,34 @@ function createLiveView(root, options) {
     const k = m.side, p = panes[k];
     device.busy[k] = false;
     if (where(k) !== "device") return;
-    const c = controls[k] || {};  // the side's sliders, as the server applies them
-    const faces = (m.faces || []).filter((f) => f.score >= (c.min_score ?? 0))
+    const c = controls[k] || {}, spec = p.deviceSpec || {};  // the side's sliders, as the server applies them
+    const items = (m.items || []).filter((f) => f.score >= (c.min_score ?? 0))
       .sort((x, y) => y.score - x.score).slice(0, c.max_results ?? Infinity);
     const w = panes.camera.video.videoWidth, h = panes.camera.video.videoHeight;
     const [sw, sh] = sizeSel.value.split("x").map(Number);
     const scale = Math.min(1, sw / w, sh / h);
     const image = {width: Math.round(w * scale), height: Math.round(h * scale)};
-    const font = Math.max(12, Math.round(image.width / 40));
+    const font = Math.max(12, Math.round(image.width / 40)), thick = Math.max(2, Math.round(image.width / 320));
+    const noun = spec.noun || "face";
+    const draw = [];
+    if (spec.mesh_edges) {
+      for (const f of items) if (f.points) draw.push({op: "mesh", xy: f.points, edges: spec.mesh_edges, thickness: 1, color: "#b0b0b0"});
+    }
+    draw.push({op: "points", xy: items.map((f) => f.keypoints), thickness: thick, radius: Math.max(2, font / 4),
+               edge_color: "#00d084", color: "#ffffff", edges: spec.edges || [],
+               visible: items.map((f) => f.keypoints.map((q) => q.length < 3 || !spec.visible_from || q[2] >= spec.visible_from))});
+    draw.push({op: "boxes", xyxy: items.map((f) => f.box), colors: items.map(() => "#f5a623"), thickness: thick,
+               labels: items.map((f) => `${f.handedness ? f.handedness.toLowerCase() + " " : ""}${noun} ${f.score.toFixed(2)}`),
+               font_px: font, padding: Math.round(font / 4), text_color: "#000000"});
+    const key = spec.result_key || "faces";
     p.latest = {seq: m.seq, side: k, model: m.model, latency_ms: m.latency_ms, onDevice: true, image,
-                result: {faces}, draw: [
-                  {op: "boxes", xyxy: faces.map((f) => f.box), labels: faces.map((f) => `face ${f.score.toFixed(2)}`),
-                   colors: faces.map(() => "#f5a623"), thickness: Math.max(2, Math.round(image.width / 320)),
-                   font_px: font, padding: Math.round(font / 4), text_color: "#000000"},
-                  {op: "points", xy: faces.map((f) => f.keypoints), thickness: 2, radius: Math.max(2, font / 4),
-                   edge_color: "#ffffff", color: "#ffffff", edges: [], visible: faces.map((f) => f.keypoints.map(() => true))},
-                ]};
+                result: {[key]: items}, draw};
     stats.latest[k] = p.latest;
     push(stats[k].answers, [performance.now(), m.seq]);
     push(stats[k].latency, m.latency_ms);
     p.status = "";
     p.dirty = true;
-    noteForAgreement(k, m.seq, faces);
+    noteForAgreement(k, m.seq, items);
     if (!rafPending) { rafPending = true; requestAnimationFrame(drawDirty); }
     maybeSend();
   }
@@ -480,7 +487,7 @@ function createLiveView(root, options) {
   }
 
   function boxAgreement(a, b, s) {
-    if (!a.length && !b.length) return {score: null, summary: `nothing to compare: neither found a face (frame ${s})`};
+    if (!a.length && !b.length) return {score: null, summary: `nothing to compare: neither found any (frame ${s})`};
     if (!a.length || !b.length) {
       return {score: 0, summary: `${a.length ? "A" : "B"} found ${Math.max(a.length, b.length)}, the other none (frame ${s})`};
     }
@@ -502,7 +509,7 @@ function createLiveView(root, options) {
     const mean = pairs.length ? pairs.reduce((x, y) => x + y, 0) / pairs.length : 0;
     const union = a.length + b.length - pairs.length;
     return {score: pairs.length / union * mean, frame: s,
-            summary: `${pairs.length} of ${Math.max(a.length, b.length)} faces matched on the same frame (${s}), ` +
+            summary: `${pairs.length} of ${Math.max(a.length, b.length)} matched on the same frame (${s}), ` +
                      `mean box overlap ${Math.round(mean * 100)}%`};
   }
 

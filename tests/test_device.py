@@ -1,0 +1,52 @@
+"""The on-device routes (playground.device): a registry model with a device version gets its spec (the zoo's
+own constants) and its files by id, byte for byte and cached by hash; anything else gets a 404 sentence."""
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+import pytest
+
+from playground import device
+from zoo import bundled
+from zoo.registry import get_spec
+
+pytestmark = pytest.mark.skipif(device.why_not() is not None, reason=device.why_not() or "")
+
+DEVICE_MODELS = ["face/blazeface-short", "face/blazeface-full", "face/facemesh", "hands/mediapipe-lite",
+                 "hands/mediapipe-full", "pose/blazepose-lite", "pose/blazepose-full", "pose/blazepose-heavy"]
+
+
+@pytest.mark.parametrize("model_id", DEVICE_MODELS)
+def test_a_device_models_spec_and_files_come_from_the_zoo(app_url, model_id):
+    spec = get_spec(model_id)
+    r = httpx.get(f"{app_url}live/device/spec", params={"id": model_id})
+    assert r.status_code == 200
+    page = r.json()
+    assert page["id"] == model_id and page["detector"] == {k: list(v) if isinstance(v, tuple) else v
+                                                            for k, v in spec.options["detector"].items()}
+    files = spec.bundled_files()
+    assert len(page["model_urls"]) == len(files)
+    for url, path in zip(page["model_urls"], files):
+        got = httpx.get(app_url + url)
+        assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == bundled.FILES[path][0]
+        assert "immutable" in got.headers["cache-control"], "fetched once per browser"
+
+
+@pytest.mark.parametrize("query", [{"id": "pose/blazepose-multi-full"}, {"id": "gesture/rules-lite"},
+                                   {"id": "../../etc/passwd"}, {"id": "hf:someone/model"}, {}])
+def test_models_without_a_device_version_or_unknown_get_a_sentence(app_url, query):
+    for route in ("spec", "model"):
+        r = httpx.get(f"{app_url}live/device/{route}", params=query)
+        assert r.status_code == 404 and "no version that runs in the page" in r.json()["message"]
+        assert "/" not in r.json()["message"]
+
+
+def test_only_its_own_runtime_files_are_served(app_url):
+    assert httpx.get(f"{app_url}live/device/wasm/litert_wasm_internal.wasm").headers["content-type"] == \
+        "application/wasm"
+    for name in ("../package.json", "..%2Fpackage.json", "index.js", "README.md"):
+        assert httpx.get(f"{app_url}live/device/wasm/{name}").status_code == 404
+    assert httpx.post(f"{app_url}live/device/spec", params={"id": "face/blazeface-short"}).status_code == 404
+    r = httpx.get(f"{app_url}live/device/model", params={"id": "face/blazeface-short", "file": "7"})
+    assert r.status_code == 404
