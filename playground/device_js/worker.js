@@ -12,6 +12,14 @@
 import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
 import {FAMILIES} from "./families.js";
 
+// LiteRT writes its own INFO and WARNING lines (XNNPACK, accelerator registry) through console.error: they
+// are not errors of this page, so they stay out of the visitor's console.
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  if (/^(INFO|WARNING): /.test(String(args[0]))) return;
+  consoleError(...args);
+};
+
 let runtime = null;
 const sides = {};  // side -> {spec, model, family}
 let canvas = null;
