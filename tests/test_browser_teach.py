@@ -78,7 +78,8 @@ def test_teach_two_gestures_then_see_my_label_on_the_stream(app_url, cam_and_upl
         report = wait_for(lambda: (lambda t: "held-out accuracy" in t and t)(
             page.locator("#teach-report").inner_text()), 120)
         assert report, page.locator("#teach-report").inner_text()
-        assert "mine:" in page.locator("#gesture-model-a input").input_value()  # its own id, never a path
+        picked = page.locator("#gesture-model-a input").input_value()
+        assert "yours, this session only" in picked and "/" not in picked, picked  # its name, never an id or a path
 
         def labels_of_a():  # the live view's newest result for A names the taught gesture
             latest = page.evaluate("() => window.__playgroundLive.gesture.stats.latest.a")
