@@ -116,6 +116,7 @@ def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: Model
         track.keep([blaze.hand_roi(pts) for pts, _, _ in found])
         now = track.tick()
         found = [(track.smooth(i, pts, now, blaze.object_scale(pts)), p, side) for i, (pts, p, side) in enumerate(found)]
+        track.rois = [blaze.hand_roi(pts) for pts, _, _ in found]  # the next region from the steadied landmarks
     return HandsResult(tuple(Hand(box=box_of(pts, meta.width, meta.height), score=p, handedness=side,
                                   keypoints=tuple(map(tuple, pts))) for pts, p, side in found))
 
