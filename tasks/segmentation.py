@@ -172,8 +172,15 @@ def hf_segmentation_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> Seg
     return logits_to_result(raw["logits"], raw["labels"], hw)
 
 
+def selfie_device(spec: ModelSpec) -> dict[str, Any]:
+    """The page's version (families.js "selfie"): the input size, the person's colour, the default threshold."""
+    w, h = spec.input_size
+    return {"family": "selfie", "input": [w, h], "labels": list(spec.labels), "color": list(color_of(1, "person")),
+            "thresholds": {"score": spec.thresholds.score}, "noun": "person", "result_key": "coverage"}
+
+
 PIPELINES = {
-    "selfie": Pipeline(selfie_pre, selfie_post),
+    "selfie": Pipeline(selfie_pre, selfie_post, device=selfie_device),
     "mediapipe_selfie": Pipeline(postprocess=from_mediapipe_selfie),
     "pphumanseg": Pipeline(pphumanseg_pre, pphumanseg_post),
     "hf_semantic_segmentation": Pipeline(postprocess=hf_segmentation_post),

@@ -196,7 +196,7 @@ PAGE_RUN = """async ([png, opts]) => {
         if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
         else if (e.data.type === "loaded") worker.postMessage({type: "pixels", side: "a", seq: 1, rgba,
                                                               width: bitmap.width, height: bitmap.height});
-        else if (e.data.type === "result") ok(e.data.items);
+        else if (e.data.type === "result") ok({items: e.data.items, coverage: e.data.coverage || null});
         else if (e.data.type === "error") fail(new Error(e.data.message));
     }; });
     worker.postMessage({type: "init", wasmDir: at("live/device/wasm/")});
@@ -205,7 +205,8 @@ PAGE_RUN = """async ([png, opts]) => {
 
 
 @pytest.mark.parametrize("model_id", ["face/blazeface-short", "face/blazeface-full", "face/facemesh",
-                                      "hands/mediapipe-full", "pose/blazepose-full"])
+                                      "hands/mediapipe-full", "pose/blazepose-full", "segmentation/selfie-general",
+                                      "segmentation/selfie-landscape"])
 def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_url, y4m, grace, model_id):
     """Each model's page version (families.js) on a photo's own pixels against the server's: the same
     instances, boxes and landmarks within 1.5 px (the one difference: OpenCV's warp rounds its weights; a
@@ -227,7 +228,11 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
     server = predict(model_id, rgb).result.filter(spec.get("thresholds", {}).get("score", 0.0))
     with browser_page(app_url, y4m) as page:
         page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
-        items = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"], "model": model_id}])
+        answer = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"], "model": model_id}])
+    if model_id.startswith("segmentation"):  # the person's share of the picture at the default threshold
+        assert answer["coverage"]["person"] == pytest.approx(server.coverage["person"], abs=0.005)
+        return
+    items = answer["items"]
     floor = spec.get("thresholds", {}).get("score", 0.0)
     items = sorted((f for f in items if f["score"] >= floor), key=lambda f: -f["score"])
     assert len(items) == len(server.items) >= 1, (len(items), len(server.items))

@@ -201,7 +201,46 @@ const LANDMARKS = {
   },
 };
 
+// cv2.resize(INTER_LINEAR) of a float map (w x h) to (W x H): half-pixel centres, edges clamped.
+function resizeLinear(src, w, h, W, H) {
+  const out = new Float32Array(W * H), sx = w / W, sy = h / H;
+  for (let y = 0; y < H; y++) {
+    const fy = Math.min(h - 1, Math.max(0, (y + 0.5) * sy - 0.5)), y0 = Math.floor(fy), y1 = Math.min(h - 1, y0 + 1), ty = fy - y0;
+    for (let x = 0; x < W; x++) {
+      const fx = Math.min(w - 1, Math.max(0, (x + 0.5) * sx - 0.5)), x0 = Math.floor(fx), x1 = Math.min(w - 1, x0 + 1), tx = fx - x0;
+      out[y * W + x] = (1 - ty) * ((1 - tx) * src[y0 * w + x0] + tx * src[y0 * w + x1]) +
+                       ty * ((1 - tx) * src[y1 * w + x0] + tx * src[y1 * w + x1]);
+    }
+  }
+  return out;
+}
+
 export const FAMILIES = {
+  // selfie segmentation (tasks/segmentation.py selfie_pre/selfie_post): the frame stretched to the input,
+  // the person's probability upsampled to the frame before the threshold, so the edge is smooth
+  selfie: {
+    models: ["model_url"],
+    async run(models, rgba, width, height, spec, mirrorWidth, runModel, controls) {
+      const [w, h] = spec.input;
+      const input = sample(rgba, width, height, w, h, [width / w, 0, 0, 0, height / h, 0], 0, 1, false);
+      const prob = resizeLinear((await runModel(models[0], input))[0].data, w, h, width, height);
+      const threshold = (controls && controls.min_score) ?? spec.thresholds.score;
+      const opacity = Math.round(255 * ((controls && controls.opacity) ?? 0.5));
+      const mask = new Uint8ClampedArray(width * height * 4);
+      let inside = 0;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          if (prob[y * width + x] < threshold) continue;
+          inside++;
+          const o = (y * width + (mirrorWidth ? width - 1 - x : x)) * 4;
+          mask[o] = spec.color[0]; mask[o + 1] = spec.color[1]; mask[o + 2] = spec.color[2]; mask[o + 3] = opacity;
+        }
+      }
+      const bitmap = await createImageBitmap(new ImageData(mask, width, height));
+      return {items: [], coverage: {background: 1 - inside / (width * height), person: inside / (width * height)},
+              bitmap};
+    },
+  },
   // detector -> MediaPipe's region -> landmark model on the rotated crop (tasks/blaze.py plan), per frame
   cascade: {
     models: ["model_url", "landmark_url"],

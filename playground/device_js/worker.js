@@ -7,6 +7,7 @@
 //               {type: "load", side, spec, modelUrls}          spec: the JSON of /live/device/spec
 //               {type: "frame", sides, seq, bitmap, mirror}    an ImageBitmap of the camera frame (transferred)
 //               {type: "pixels", side, seq, rgba, width, height}  raw RGBA (tests: the server's own image)
+//               {type: "controls", side, controls}             the side's sliders
 // Messages out: {type: "ready"} | {type: "loaded", side, model} | {type: "error", side, message}
 //               {type: "result", side, seq, model, latency_ms, items: [{box, score, keypoints, points?}]}
 import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
@@ -53,12 +54,14 @@ async function run(side, seq, rgba, width, height, mirror) {
   const t0 = performance.now();
   let result;
   if (s.family.run) {
-    result = await s.family.run(s.models, rgba, width, height, s.spec, mirror ? width : 0, runModel);
+    result = await s.family.run(s.models, rgba, width, height, s.spec, mirror ? width : 0, runModel, s.controls);
   } else {
     const {input, meta} = s.family.preprocess(rgba, width, height, s.spec);
     result = s.family.postprocess(await runModel(s.models[0], input), meta, s.spec, mirror ? width : 0);
   }
-  post({type: "result", side, seq, model: s.spec.id, latency_ms: performance.now() - t0, ...result});
+  const transfer = result.bitmap ? [result.bitmap] : [];
+  self.postMessage({type: "result", side, seq, model: s.spec.id, latency_ms: performance.now() - t0, ...result},
+                   transfer);
 }
 
 self.onmessage = async (e) => {
@@ -85,6 +88,8 @@ self.onmessage = async (e) => {
       const {width, height} = m.bitmap;
       const rgba = rgbaOf(m.bitmap);
       for (const side of m.sides) await run(side, m.seq, rgba, width, height, m.mirror);
+    } else if (m.type === "controls") {  // the side's sliders (a mask's threshold and opacity)
+      if (sides[m.side]) sides[m.side].controls = m.controls;
     } else if (m.type === "pixels") {
       await run(m.side, m.seq, m.rgba, m.width, m.height, false);
     }

@@ -301,6 +301,7 @@ function createLiveView(root, options) {
       models.a = m.a;
       models.b = m.b;
       if (m.controls) controls = m.controls;
+      if (device.worker) for (const k of ["a", "b"]) device.worker.postMessage({type: "controls", side: k, controls: controls[k] || {}});
       autoPlace().then(startDevice);
     } else if (m.type === "ready") {
       maxFps = m.max_fps || maxFps;
@@ -420,6 +421,7 @@ function createLiveView(root, options) {
     if (m.type === "ready") { device.ready = true; loadDeviceModels(); return; }
     if (m.type === "loaded") {
       device.loaded[m.side] = m.model;
+      device.worker.postMessage({type: "controls", side: m.side, controls: controls[m.side] || {}});
       panes[m.side].loadingOnDevice = null;
       panes[m.side].status = "";
       maybeSend();
@@ -455,14 +457,25 @@ function createLiveView(root, options) {
                labels: items.map((f) => `${f.handedness ? f.handedness.toLowerCase() + " " : ""}${noun} ${f.score.toFixed(2)}`),
                font_px: font, padding: Math.round(font / 4), text_color: "#000000"});
     const key = spec.result_key || "faces";
+    if (m.bitmap) {  // a mask: drawn under the legend, as the server draws it
+      draw.length = 0;
+      draw.push({op: "mask", bitmap: m.bitmap});
+      const shown = Object.entries(m.coverage || {}).filter(([lab, v]) => lab !== "background" && v > 0);
+      draw.push({op: "legend", font_px: font, line: Math.round(font * 1.6),
+                 items: shown.map(([lab, v]) => [`${lab} ${Math.round(v * 100)}%`, `rgb(${spec.color.join(",")})`])});
+    }
     p.latest = {seq: m.seq, side: k, model: m.model, latency_ms: m.latency_ms, onDevice: true, image,
-                result: {[key]: items}, draw};
+                result: key === "coverage" ? {coverage: m.coverage} : {[key]: items}, draw};
     stats.latest[k] = p.latest;
     push(stats[k].answers, [performance.now(), m.seq]);
     push(stats[k].latency, m.latency_ms);
     p.status = "";
     p.dirty = true;
-    noteForAgreement(k, m.seq, items);
+    if (key === "coverage") {
+      agreement = {score: null, summary: "masks are compared when both sides run on the server"};
+    } else {
+      noteForAgreement(k, m.seq, items);
+    }
     if (!rafPending) { rafPending = true; requestAnimationFrame(drawDirty); }
     maybeSend();
   }
