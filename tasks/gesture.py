@@ -25,6 +25,13 @@ _CHAINS = {  # wrist/base -> tip, as landmark indices
     "pinky": (0, 17, 18, 19, 20),
 }
 MIN_SCORE = 0.5  # below this, the hand shows no known gesture ("None")
+# The rules' numbers (the page's version reads the same ones: families.js, via gesture_device):
+RULE = {
+    "finger_straight_deg": 110.0, "finger_soft_deg": 20.0,  # a finger is extended when its bones bend < ~110°
+    "thumb_reach": 0.6, "thumb_reach_soft": 0.08,  # thumb tip from the index knuckle, in palm lengths
+    "thumb_straight_deg": 100.0, "thumb_soft_deg": 15.0,
+    "pointing": 0.5, "pointing_soft": 0.12,  # how vertical a bone must be to point up or down
+}
 
 
 def _sigmoid(x: float) -> float:
@@ -42,11 +49,14 @@ def _bend_degrees(pts: np.ndarray, chain: tuple[int, ...]) -> float:
 def finger_states(keypoints: np.ndarray) -> dict[str, float]:
     """Probability that each finger is extended, from 21 (x, y, z) landmarks in any unit."""
     pts = np.asarray(keypoints, dtype=np.float64).reshape(21, 3)
-    states = {name: _sigmoid((110.0 - _bend_degrees(pts, chain)) / 20.0) for name, chain in _CHAINS.items()}
+    r = RULE
+    states = {name: _sigmoid((r["finger_straight_deg"] - _bend_degrees(pts, chain)) / r["finger_soft_deg"])
+              for name, chain in _CHAINS.items()}
     palm = np.linalg.norm(pts[9] - pts[0]) + 1e-9
     reach = np.linalg.norm(pts[4] - pts[5]) / palm  # thumb tip away from the index knuckle
     bend = _bend_degrees(pts, (1, 2, 3, 4))
-    states["thumb"] = min(_sigmoid((reach - 0.6) / 0.08), _sigmoid((100.0 - bend) / 15.0))
+    states["thumb"] = min(_sigmoid((reach - r["thumb_reach"]) / r["thumb_reach_soft"]),
+                          _sigmoid((r["thumb_straight_deg"] - bend) / r["thumb_soft_deg"]))
     return states
 
 
@@ -54,7 +64,8 @@ def _direction_up(pts: np.ndarray, base: int, tip: int) -> tuple[float, float]:
     """How much the bone base->tip points up and down in the image (y grows downwards)."""
     v = pts[tip, :2] - pts[base, :2]
     dy = float(v[1] / (np.linalg.norm(v) + 1e-9))
-    return _sigmoid((-dy - 0.5) / 0.12), _sigmoid((dy - 0.5) / 0.12)
+    r = RULE
+    return _sigmoid((-dy - r["pointing"]) / r["pointing_soft"]), _sigmoid((dy - r["pointing"]) / r["pointing_soft"])
 
 
 def gesture_scores(keypoints: np.ndarray) -> dict[str, float]:
@@ -116,9 +127,16 @@ def blaze_hands_gesture_post(raw: Any, meta: Any, spec: ModelSpec) -> GestureRes
     return recognise(hands_task.blaze_hands_post(raw, meta, spec))
 
 
+def gesture_device(spec: ModelSpec) -> dict[str, Any] | None:
+    """The page's version: the hands cascade, then these rules with their numbers."""
+    base = hands_task.hands_device(spec)
+    return None if base is None else {**base, "gesture": {"rule": RULE, "min_score": MIN_SCORE,
+                                                          "chains": {k: list(v) for k, v in _CHAINS.items()}}}
+
+
 PIPELINES = {
     "blaze_hands_gesture": Pipeline(blaze.preprocess, blaze_hands_gesture_post,
-                                    options=blaze.OPTIONS),
+                                    options=blaze.OPTIONS, device=gesture_device),
     "mediapipe_hands_gesture": Pipeline(postprocess=from_mediapipe_hands_gesture),
     # two-stage runners (hands, then a head) give the result themselves (see tasks.gesture_lab)
     "trained_head": Pipeline(),

@@ -205,7 +205,8 @@ PAGE_RUN = """async ([png, opts]) => {
 
 
 @pytest.mark.parametrize("model_id", ["face/blazeface-short", "face/blazeface-full", "face/facemesh",
-                                      "hands/mediapipe-full", "pose/blazepose-full", "segmentation/selfie-general",
+                                      "hands/mediapipe-full", "gesture/rules-full", "pose/blazepose-full",
+                                      "segmentation/selfie-general",
                                       "segmentation/selfie-landscape"])
 def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_url, y4m, grace, model_id):
     """Each model's page version (families.js) on a photo's own pixels against the server's: the same
@@ -222,7 +223,7 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
 
     if device.why_not():
         pytest.skip(device.why_not())
-    rgb = media_image("COCO_val2014_000000000459.jpg") if model_id.startswith("hands") else grace
+    rgb = media_image("COCO_val2014_000000000459.jpg") if model_id.startswith(("hands", "gesture")) else grace
     png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
     spec = device.device_spec(model_id)
     server = predict(model_id, rgb).result.filter(spec.get("thresholds", {}).get("score", 0.0))
@@ -252,3 +253,6 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
         limit = 2.5 if model_id.startswith("pose") else 1.5
         assert np.abs(mine_xy - theirs_xy).max() < limit, np.abs(mine_xy - theirs_xy).max()
         assert abs(mine["score"] - theirs.score) < 0.01
+        if model_id.startswith("gesture"):  # the rules read the same gesture
+            assert mine["gesture"]["label"] == theirs.gesture.label
+            assert abs(mine["gesture"]["score"] - theirs.gesture.score) < 0.02

@@ -167,6 +167,47 @@ function refineFromHeatmap(points, heat, crop, kernel = 7, minConfidence = 0.5) 
   });
 }
 
+// The gesture rules (tasks/gesture.py classify), with its numbers from the spec.
+function classify(points, g) {
+  const r = g.rule, sig = (x) => 1 / (1 + Math.exp(-x));
+  const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+  const norm = (v) => Math.hypot(v[0], v[1], v[2]);
+  const bend = (chain) => {
+    let total = 0;
+    for (let i = 0; i + 2 < chain.length; i++) {
+      const u = sub(points[chain[i + 1]], points[chain[i]]), v = sub(points[chain[i + 2]], points[chain[i + 1]]);
+      const nu = norm(u) + 1e-9, nv = norm(v) + 1e-9;
+      const cos = Math.min(1, Math.max(-1, (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / (nu * nv)));
+      total += Math.acos(cos) * 180 / Math.PI;
+    }
+    return total;
+  };
+  const e = {};
+  for (const [name, chain] of Object.entries(g.chains)) e[name] = sig((r.finger_straight_deg - bend(chain)) / r.finger_soft_deg);
+  const palm = norm(sub(points[9], points[0])) + 1e-9, reach = norm(sub(points[4], points[5])) / palm;
+  e.thumb = Math.min(sig((reach - r.thumb_reach) / r.thumb_reach_soft),
+                     sig((r.thumb_straight_deg - bend([1, 2, 3, 4])) / r.thumb_soft_deg));
+  const f = Object.fromEntries(Object.entries(e).map(([k, v]) => [k, 1 - v]));
+  const dir = (base, tip) => {
+    const v = [points[tip][0] - points[base][0], points[tip][1] - points[base][1]];
+    const dy = v[1] / (Math.hypot(v[0], v[1]) + 1e-9);
+    return [sig((-dy - r.pointing) / r.pointing_soft), sig((dy - r.pointing) / r.pointing_soft)];
+  };
+  const four = f.index * f.middle * f.ring * f.pinky;
+  const [thumbUp, thumbDown] = dir(2, 4), [indexUp] = dir(5, 8);
+  const scores = {
+    Closed_Fist: four * (1 - e.thumb * Math.max(thumbUp, thumbDown)),
+    Open_Palm: e.index * e.middle * e.ring * e.pinky,
+    Pointing_Up: e.index * f.middle * f.ring * f.pinky * indexUp,
+    Thumb_Down: four * e.thumb * thumbDown,
+    Thumb_Up: four * e.thumb * thumbUp,
+    Victory: e.index * e.middle * f.ring * f.pinky,
+    ILoveYou: e.thumb * e.index * f.middle * f.ring * e.pinky,
+  };
+  const [label, best] = Object.entries(scores).reduce((a, b) => (b[1] > a[1] ? b : a));
+  return best < g.min_score ? {label: "None", score: 1 - best} : {label, score: best};
+}
+
 // The landmark stage's reading of one crop, by kind (tasks/face.py mesh_post, tasks/hands.py
 // blaze_hands_post, tasks/pose.py blaze_pose_post): null when its presence is under the threshold.
 const LANDMARKS = {
@@ -175,7 +216,8 @@ const LANDMARKS = {
     const presence = sigmoid(flag.data[0]);
     if (presence < spec.min_presence) return null;
     const points = [];
-    for (let i = 0; i < 468; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2]]);
+    const zk = Math.hypot(m[0], m[3]);  // crop pixels -> frame pixels, as x and y (Roi.to_frame)
+    for (let i = 0; i < 468; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2] * zk]);
     const kps = spec.mesh_keypoints.map((idx) => [0, 1].map((d) => idx.reduce((t, j) => t + points[j][d], 0) / idx.length));
     return {score: presence, points, keypoints: kps};
   },
@@ -184,8 +226,11 @@ const LANDMARKS = {
     const presence = Math.min(1, Math.max(0, ones[0].data[0]));
     if (presence < spec.min_presence) return null;
     const points = [];
-    for (let i = 0; i < 21; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2]]);
-    return {score: presence, points, keypoints: points, handedness: ones[1].data[0] > 0.5 ? "Left" : "Right"};
+    const zk = Math.hypot(m[0], m[3]);
+    for (let i = 0; i < 21; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2] * zk]);
+    const hand = {score: presence, points, keypoints: points, handedness: ones[1].data[0] > 0.5 ? "Left" : "Right"};
+    if (spec.gesture) hand.gesture = classify(points, spec.gesture);
+    return hand;
   },
   pose(outs, m, spec, crop) {
     const pts = outs.find((o) => o.data.length === 195), flag = outs.find((o) => o.data.length === 1);
@@ -261,7 +306,8 @@ export const FAMILIES = {
       const items = found.map((f) => {
         const points = f.points.map(mirror), box = boxOf((f.boxFrom || f.points).map(mirror), width, height);
         // handedness names the subject's own hand: a mirrored picture does not change it
-        return {box, score: f.score, keypoints: f.keypoints.map(mirror), points, handedness: f.handedness};
+        return {box, score: f.score, keypoints: f.keypoints.map(mirror), points, handedness: f.handedness,
+                gesture: f.gesture};
       });
       return {items};
     },

@@ -438,8 +438,14 @@ function createLiveView(root, options) {
     device.busy[k] = false;
     if (where(k) !== "device") return;
     const c = controls[k] || {}, spec = p.deviceSpec || {};  // the side's sliders, as the server applies them
-    const items = (m.items || []).filter((f) => f.score >= (c.min_score ?? 0))
-      .sort((x, y) => y.score - x.score).slice(0, c.max_results ?? Infinity);
+    let items = (m.items || []).sort((x, y) => y.score - x.score);
+    if (items.length && items[0].gesture) {  // the threshold is the gesture's: under it the hand reads "None"
+      items = items.map((f) => f.gesture.label === "None" || f.gesture.score >= (c.min_score ?? 0) ? f
+        : {...f, gesture: {label: "None", score: 1 - f.gesture.score}});
+    } else {
+      items = items.filter((f) => f.score >= (c.min_score ?? 0));
+    }
+    items = items.slice(0, c.max_results ?? Infinity);
     const w = panes.camera.video.videoWidth, h = panes.camera.video.videoHeight;
     const [sw, sh] = sizeSel.value.split("x").map(Number);
     const scale = Math.min(1, sw / w, sh / h);
@@ -454,7 +460,8 @@ function createLiveView(root, options) {
                edge_color: "#00d084", color: "#ffffff", edges: spec.edges || [],
                visible: items.map((f) => f.keypoints.map((q) => q.length < 3 || !spec.visible_from || q[2] >= spec.visible_from))});
     draw.push({op: "boxes", xyxy: items.map((f) => f.box), colors: items.map(() => "#f5a623"), thickness: thick,
-               labels: items.map((f) => `${f.handedness ? f.handedness.toLowerCase() + " " : ""}${noun} ${f.score.toFixed(2)}`),
+               labels: items.map((f) => f.gesture ? `${f.gesture.label} ${f.gesture.score.toFixed(2)}`
+                 : `${f.handedness ? f.handedness.toLowerCase() + " " : ""}${noun} ${f.score.toFixed(2)}`),
                font_px: font, padding: Math.round(font / 4), text_color: "#000000"});
     const key = spec.result_key || "faces";
     if (m.bitmap) {  // a mask: drawn under the legend, as the server draws it
