@@ -473,14 +473,12 @@ def plan(rgb: np.ndarray, options: Mapping[str, Any]) -> tuple[CascadePlan, Casc
             CascadeMeta(h, w, lm_in.size, memory))
 
 
-def device(spec: Any, landmarks: str, **extra: Any) -> dict[str, Any] | None:
+def device(spec: Any, landmarks: str, **extra: Any) -> dict[str, Any]:
     """A cascade's page version (playground/device_js/families.js "cascade"): the numbers :func:`plan` and the
-    landmark stage read, from the spec; None where the page has no such version (the 2x2 tiles)."""
+    landmark stage read, from the spec."""
     o = spec.options
-    if o.get("tiles"):
-        return None
     return {"family": "cascade", "landmarks": landmarks, "detector": dict(o["detector"]), "landmark": dict(o["landmark"]),
-            "roi": o["roi"], "max_instances": int(o.get("max_instances", 2)),
+            "roi": o["roi"], "max_instances": int(o.get("max_instances", 2)), "tiles": bool(o.get("tiles")),
             "detector_min_score": float(o.get("detector_min_score", 0.5)),
             "min_presence": float(o.get("min_presence", 0.5)), **extra}
 

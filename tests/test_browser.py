@@ -238,9 +238,10 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
     items = sorted((f for f in items if f["score"] >= floor), key=lambda f: -f["score"])
     assert len(items) == len(server.items) >= 1, (len(items), len(server.items))
     for mine, theirs in zip(items, sorted(server.items, key=lambda f: -f.score)):
-        # a person's box is drawn around the keypoints in sight: one whose visibility sits at 0.5 may be in
-        # it on one side and not on the other, so the box gets a little more room than the keypoints
-        np.testing.assert_allclose(mine["box"], theirs.box, atol=3.0 if model_id.startswith("pose") else 1.5)
+        # a person's box is drawn around the keypoints in sight, so a keypoint whose visibility sits at 0.5
+        # moves it a lot: for pose the keypoints themselves are compared instead
+        if not model_id.startswith("pose"):
+            np.testing.assert_allclose(mine["box"], theirs.box, atol=1.5)
         mine_xy = np.array(mine["keypoints"])[:, :2]
         if model_id.startswith("pose"):  # the keypoints in sight (the rest of grace_hopper's body is a guess)
             seen = np.array([k.score >= 0.5 for k in theirs.keypoints])
@@ -256,3 +257,31 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
         if model_id.startswith("gesture"):  # the rules read the same gesture
             assert mine["gesture"]["label"] == theirs.gesture.label
             assert abs(mine["gesture"]["score"] - theirs.gesture.score) < 0.02
+
+
+def test_the_pages_multi_person_pose_finds_the_servers_people(app_url, y4m, grace):
+    """Every person, in the page (the frame and its 2x2 tiles): the same people as the server. Two regions of
+    one body can tie on presence, and then each side may keep the other one, so the check is the person, not
+    the pixel: noses within 5% of the picture's width."""
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from playground import device
+    from playground.engine import predict
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(grace, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
+    server = predict("pose/blazepose-multi-full", grace).result.filter(0.5)
+    with browser_page(app_url, y4m) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
+        answer = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"],
+                                                "model": "pose/blazepose-multi-full"}])
+    items = [f for f in answer["items"] if f["score"] >= 0.5]
+    assert len(items) == len(server.people) >= 1
+    for mine in items:
+        nose = np.array(mine["keypoints"][0][:2])
+        assert min(np.hypot(*(nose - (p.keypoints[0].x, p.keypoints[0].y))) for p in server.people) < \
+            0.05 * grace.shape[1]

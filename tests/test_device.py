@@ -15,7 +15,8 @@ pytestmark = pytest.mark.skipif(device.why_not() is not None, reason=device.why_
 
 DEVICE_MODELS = ["face/blazeface-short", "face/blazeface-full", "face/facemesh", "hands/mediapipe-lite",
                  "hands/mediapipe-full", "pose/blazepose-lite", "pose/blazepose-full", "pose/blazepose-heavy",
-                 "segmentation/selfie-general", "segmentation/selfie-landscape"]
+                 "segmentation/selfie-general", "segmentation/selfie-landscape", "gesture/rules-lite",
+                 "gesture/rules-full", "pose/blazepose-multi-lite", "pose/blazepose-multi-full", "pose/blazepose-multi-heavy"]
 
 
 @pytest.mark.parametrize("model_id", DEVICE_MODELS)
@@ -37,7 +38,7 @@ def test_a_device_models_spec_and_files_come_from_the_zoo(app_url, model_id):
         assert "immutable" in got.headers["cache-control"], "fetched once per browser"
 
 
-@pytest.mark.parametrize("query", [{"id": "pose/blazepose-multi-full"}, {"id": "gesture/rules-lite"},
+@pytest.mark.parametrize("query", [{"id": "face/haar-frontal"}, {"id": "face/yunet"},
                                    {"id": "../../etc/passwd"}, {"id": "hf:someone/model"}, {}])
 def test_models_without_a_device_version_or_unknown_get_a_sentence(app_url, query):
     for route in ("spec", "model"):

@@ -167,6 +167,24 @@ function refineFromHeatmap(points, heat, crop, kernel = 7, minConfidence = 0.5) 
   });
 }
 
+// One skeleton per body (tasks/pose.py distinct_people): boxes overlapping by 0.5, or noses within a
+// quarter of a shoulder width; the better-seen stays; at most `most`.
+function distinctPeople(found, most, width, height) {
+  const kept = [];
+  const same = (a, b) => {
+    const ba = boxOf(a.boxFrom, width, height), bb = boxOf(b.boxFrom, width, height);
+    const x0 = Math.max(ba[0], bb[0]), y0 = Math.max(ba[1], bb[1]), x1 = Math.min(ba[2], bb[2]), y1 = Math.min(ba[3], bb[3]);
+    const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+    const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
+    if (inter / (area(ba) + area(bb) - inter) >= 0.5) return true;
+    const [na, nb, la, ra] = [a.points[0], b.points[0], a.points[11], a.points[12]];
+    if (Math.min(na[2], nb[2]) < 0.5) return false;
+    return Math.hypot(na[0] - nb[0], na[1] - nb[1]) < 0.25 * Math.max(Math.hypot(la[0] - ra[0], la[1] - ra[1]), 1);
+  };
+  for (const p of found.slice().sort((x, y) => y.score - x.score)) if (!kept.some((k) => same(p, k))) kept.push(p);
+  return kept.slice(0, most);
+}
+
 // The gesture rules (tasks/gesture.py classify), with its numbers from the spec.
 function classify(points, g) {
   const r = g.rule, sig = (x) => 1 / (1 + Math.exp(-x));
@@ -291,9 +309,26 @@ export const FAMILIES = {
     models: ["model_url", "landmark_url"],
     async run(models, rgba, width, height, spec, mirrorWidth, runModel) {
       const d = spec.detector, lm = spec.landmark;
-      const det = imageToTensor(rgba, width, height, d.size, d.range[0], d.range[1]);
-      const hits = detect(await runModel(models[0], det.input), det.meta, d, spec.detector_min_score,
-                          d.iou || 0.3, 0.0).slice(0, spec.max_instances);
+      // the frame, and with spec.tiles its 2x2 overlapping windows (tasks/blaze.py tiles): a second look at
+      // the people too small for the detector in the whole frame
+      const windows = [[0, 0, width, height]];
+      if (spec.tiles) {
+        const tw = Math.round(width * 1.25 / 2), th = Math.round(height * 1.25 / 2);
+        for (const y of [0, height - th]) for (const x of [0, width - tw]) windows.push([x, y, x + tw, y + th]);
+      }
+      let hits = [];
+      for (const [x0, y0, x1, y1] of windows) {
+        const ww = x1 - x0, wh = y1 - y0, s = d.size / Math.max(ww, wh);
+        const tx = (d.size - ww * s) / 2, ty = (d.size - wh * s) / 2;
+        const input = sample(rgba, width, height, d.size, d.size, [1 / s, 0, x0 - tx / s, 0, 1 / s, y0 - ty / s],
+                             d.range[0], d.range[1], false);
+        const meta = {scale: s, pad: [tx - x0 * s, ty - y0 * s]};  // input pixels -> frame pixels
+        hits.push(...detect(await runModel(models[0], input), meta, d, spec.detector_min_score, d.iou || 0.3, 0.0));
+      }
+      if (windows.length > 1) {  // the same person in the frame and in a tile: the best stays
+        hits = weightedNms(hits, 0.3, Infinity).sort((p, q) => q.score - p.score);
+      }
+      hits = hits.slice(0, spec.max_instances + (windows.length > 1 ? spec.max_instances >> 1 : 0));
       const found = [];
       for (const hit of hits) {
         const roi = ROI_RULES[spec.roi](hit);
@@ -303,7 +338,8 @@ export const FAMILIES = {
         if (read) found.push(read);
       }
       const mirror = ([x, y, ...rest]) => mirrorWidth ? [mirrorWidth - x, y, ...rest] : [x, y, ...rest];
-      const items = found.map((f) => {
+      const kept = spec.landmarks === "pose" ? distinctPeople(found, spec.max_instances, width, height) : found;
+      const items = kept.map((f) => {
         const points = f.points.map(mirror), box = boxOf((f.boxFrom || f.points).map(mirror), width, height);
         // handedness names the subject's own hand: a mirrored picture does not change it
         return {box, score: f.score, keypoints: f.keypoints.map(mirror), points, handedness: f.handedness,
