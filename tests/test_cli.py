@@ -97,7 +97,8 @@ def test_bench_reports_latency_figures():
 
 @pytest.mark.parametrize("command", [["app.py"], ["-m", "zoo"], ["-m", "playground.serving"], ["-m", "bench.soak"],
                                      ["-m", "bench.attacks"], ["-m", "bench.outputs"], ["-m", "bench.stream_bench"],
-                                     ["-m", "bench.ray_hop"]])
+                                     ["-m", "bench.ray_hop"], ["-m", "bench.parity"], ["-m", "bench.smoke"],
+                                     ["-m", "bench.device_load"], ["-m", "bench.hostile"]])
 def test_every_command_line_answers_help_and_writes_nothing(command, tmp_path):
     """Each command parses its arguments (argparse): --help prints usage and exits 0, and no file named
     after an argument appears (bench.outputs once wrote its output to a file called --help)."""
