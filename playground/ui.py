@@ -340,7 +340,9 @@ def live_view_js(task_name: str) -> str:
     """The live view's code for a gr.HTML's js_on_load: load live.js once per page (served by
     playground.live_socket, versioned by its content), then build this tab's view. The scripts are not
     inlined: every new Gradio session copies the page's configuration, and five copies of them were most of it."""
-    options = {"task": task_name, "workerUrl": script_url("live_worker.js"), **device.options()}
+    options = {"task": task_name, "workerUrl": script_url("live_worker.js"), **device.options(),
+               # a panel of this tab reads the camera on the server (the gesture lab's burst capture)
+               "feedServer": task_name in EXTRA_PANELS}
     return f"""
 const base = (window.gradio_config && window.gradio_config.root) || window.location.href;
 const at = (rel) => new URL(rel, base.endsWith("/") ? base : base + "/").href;

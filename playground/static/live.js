@@ -213,6 +213,8 @@ function createLiveView(root, options) {
   // A side that frees up before the camera has a new frame gets the frame on screen, sent again for it
   // alone (the Worker keeps it encoded), instead of waiting up to a camera interval.
   const SIDE_BITS = {a: 2, b: 4};
+  const FEED_MS = 200;  // options.feedServer: at most five frames a second for the server's own use
+  let lastFed = 0;
   let lastFrame = null;  // {seq, t, sides: the sides it went to}
   function maybeSend() {
     const now = performance.now();
@@ -234,11 +236,22 @@ function createLiveView(root, options) {
         .then((bitmap) => device.worker.postMessage({type: "frame", sides: onDevice, seq: s, bitmap,
                                                      mirror: mirrorBox.checked}, [bitmap]))
         .catch(() => { for (const k of onDevice) device.busy[k] = false; });
-      if (!free.length) {  // nothing for the server: this frame is the page's alone
+      if (!free.length) {  // nothing for the server to run: this frame is the page's alone
         seq = s;
         captured.set(s, pending);
         pending = null;
         lastSent = now;
+        // a panel of this tab reads the camera on the server (the gesture lab's burst): it gets a frame now
+        // and then, which the server keeps and runs no model on
+        if (options.feedServer && now - lastFed >= FEED_MS) {
+          lastFed = now;
+          encoding = true;
+          createImageBitmap(video, {resizeWidth: Math.round(video.videoWidth * scale),
+                                    resizeHeight: Math.round(video.videoHeight * scale), resizeQuality: "low"})
+            .then((bitmap) => worker.postMessage({type: "frame", bitmap, seq: s, mirror: mirrorBox.checked,
+                                                  quality: Number(qualitySel.value), sides: 0}, [bitmap]))
+            .catch(() => { encoding = false; });
+        }
         return;
       }
     }
