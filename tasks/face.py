@@ -119,12 +119,16 @@ def blazeface_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -
     dets = blaze.detect(raw, lb, int(o["size"]), tuple(o["strides"]), 6, BLAZEFACE_FLOOR,
                         per_layer=int(o.get("per_layer", 2)), iou=spec.thresholds.nms or 0.3, weighted=True,
                         merge_min=spec.thresholds.score)
-    return FaceResult(tuple(face_of(d, lb.height, lb.width) for d in dets))
+    faces = (face_of(d, lb.height, lb.width) for d in dets)
+    return FaceResult(tuple(f for f in faces if f is not None))
 
 
 def face_of(det: blaze.Detection, h: int, w: int) -> Face | None:
+    """A detection clipped to the frame; None when nothing of it is left inside (a hit in the padding)."""
     x0, y0, x1, y1 = (float(v) for v in det.box)
     box = (max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
     return Face(box=box, score=min(1.0, det.score), keypoints=tuple(map(tuple, det.keypoints)),
                 keypoint_names=KEYPOINT_NAMES)
 
