@@ -46,13 +46,14 @@ def frames(media: Path | None, video_frames: int) -> list[tuple[str, np.ndarray]
             cap = cv2.VideoCapture(str(clip))
             n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or video_frames
             step = max(1, n // max(1, video_frames))
-            i = 0
-            while len([o for o in out if o[0].startswith(clip.name)]) < video_frames:
+            i = taken = 0
+            while taken < video_frames:
                 ok, bgr = cap.read()
                 if not ok:
                     break
                 if i % step == 0:
                     out.append((f"{clip.name}#{i}", cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+                    taken += 1
                 i += 1
             cap.release()
     return [(name, scaled(rgb)) for name, rgb in out]

@@ -172,11 +172,7 @@ function refineFromHeatmap(points, heat, crop, kernel = 7, minConfidence = 0.5) 
 function distinctPeople(found, most, width, height) {
   const kept = [];
   const same = (a, b) => {
-    const ba = boxOf(a.boxFrom, width, height), bb = boxOf(b.boxFrom, width, height);
-    const x0 = Math.max(ba[0], bb[0]), y0 = Math.max(ba[1], bb[1]), x1 = Math.min(ba[2], bb[2]), y1 = Math.min(ba[3], bb[3]);
-    const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-    const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
-    if (inter / (area(ba) + area(bb) - inter) >= 0.5) return true;
+    if (iou(boxOf(a.boxFrom, width, height), boxOf(b.boxFrom, width, height)) >= 0.5) return true;
     const [na, nb, la, ra] = [a.points[0], b.points[0], a.points[11], a.points[12]];
     if (Math.min(na[2], nb[2]) < 0.5) return false;
     return Math.hypot(na[0] - nb[0], na[1] - nb[1]) < 0.25 * Math.max(Math.hypot(la[0] - ra[0], la[1] - ra[1]), 1);
@@ -354,26 +350,11 @@ export const FAMILIES = {
       return imageToTensor(rgba, width, height, d.size, d.range[0], d.range[1]);
     },
     postprocess(outputs, meta, spec, mirrorWidth) {
-      const d = spec.detector, k = d.keypoints;
-      const reg = outputs.find((o) => o.shape[o.shape.length - 1] >= 4 + 2 * k);
-      const logit = outputs.find((o) => o.shape[o.shape.length - 1] === 1);
-      const anchors = ssdAnchors(d.size, d.strides, d.per_layer);
-      const per = reg.shape[reg.shape.length - 1];
-      const hits = [];
-      for (let i = 0; i < anchors.length; i++) {
-        const score = sigmoid(logit.data[i]);
-        if (score < spec.floor) continue;
-        const r = reg.data.subarray(i * per, i * per + per);
-        const ax = anchors[i][0] * d.size, ay = anchors[i][1] * d.size;
-        const cx = r[0] + ax, cy = r[1] + ay, hw = r[2] / 2, hh = r[3] / 2;
-        const keypoints = [];
-        for (let j = 0; j < k; j++) keypoints.push([r[4 + 2 * j] + ax, r[5 + 2 * j] + ay]);
-        hits.push({score, box: [cx - hw, cy - hh, cx + hw, cy + hh], keypoints});
-      }
-      const toFrame = ([x, y]) => [(x - meta.pad[0]) / meta.scale, (y - meta.pad[1]) / meta.scale];
-      const faces = weightedNms(hits, spec.thresholds.nms, spec.thresholds.score).map((h) => {
-        let [x0, y0] = toFrame([h.box[0], h.box[1]]), [x1, y1] = toFrame([h.box[2], h.box[3]]);
-        let kps = h.keypoints.map(toFrame);
+      // decoded from spec.floor, merged as MediaPipe does above the reference threshold (see detect)
+      const hits = detect(outputs, meta, spec.detector, spec.floor, spec.thresholds.nms, spec.thresholds.score);
+      const faces = hits.map((h) => {
+        let [x0, y0, x1, y1] = h.box;
+        let kps = h.keypoints;
         if (mirrorWidth) {  // the page shows the camera mirrored: so are the results it draws
           [x0, x1] = [mirrorWidth - x1, mirrorWidth - x0];
           kps = kps.map(([x, y]) => [mirrorWidth - x, y]);
