@@ -18,8 +18,8 @@ from tasks import TASKS
 TITLE = "Vision playground: two models, side by side"
 INTRO = (
     "Pick a task, point your webcam or drop an image, and watch two models run on the same frames: "
-    "their speed, their results and how much they agree. Every model runs on the playground's own servers; the "
-    "bundled ones need no network."
+    "their speed, their results and how much they agree. In the live view the models run in your browser when "
+    "they can, else on the playground's server (each side says where); the built-in ones need no network."
 )
 
 # Gradio's own files (uploads, outputs) older than an hour are deleted every ten minutes.

@@ -13,12 +13,18 @@
 import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
 import {FAMILIES} from "./families.js";
 
-// LiteRT writes its own INFO and WARNING lines (XNNPACK, accelerator registry) through console.error: they
-// are not errors of this page, so they stay out of the visitor's console.
+// LiteRT writes its own INFO and WARNING lines (XNNPACK, accelerator registry) through console.error, and
+// warns through console.warn when the device has no GPU (the page runs on WebAssembly then): they are not
+// errors of this page, so they stay out of the visitor's console.
 const consoleError = console.error.bind(console);
 console.error = (...args) => {
   if (/^(INFO|WARNING): /.test(String(args[0]))) return;
   consoleError(...args);
+};
+const consoleWarn = console.warn.bind(console);
+console.warn = (...args) => {
+  if (/^Failed to create default WebGPU device/.test(String(args[0]))) return;
+  consoleWarn(...args);
 };
 
 let runtime = null;
