@@ -144,6 +144,9 @@ class DriveReport:
     seconds: float = 0.0
     results: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"a": [], "b": []})
     delays_ms: dict[str, list[float]] = field(default_factory=lambda: {"a": [], "b": []})
+    #: from the server saying it read the frame ("taken") to that side's answer: the wait in the server alone,
+    #: without the time the frame spent in the network or in a socket buffer on the way there
+    server_delays_ms: dict[str, list[float]] = field(default_factory=lambda: {"a": [], "b": []})
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sent_fps": round(self.sent / max(self.seconds, 1e-6), 1)}
@@ -166,6 +169,7 @@ def drive(client: LiveClient, frames: Iterable[bytes], seconds: float, flood: bo
     frames = list(frames)
     rep = DriveReport()
     sent_at: dict[int, float] = {}
+    read_at: dict[int, float] = {}
     busy = {"a": None, "b": None}
     seen = len(client.messages)
     t0 = time.monotonic()
@@ -179,9 +183,13 @@ def drive(client: LiveClient, frames: Iterable[bytes], seconds: float, flood: bo
                 rep.results[m["side"]].append(m)
                 if m["seq"] in sent_at:
                     rep.delays_ms[m["side"]].append((at - sent_at[m["seq"]]) * 1000)
+                if m["seq"] in read_at:
+                    rep.server_delays_ms[m["side"]].append((at - read_at[m["seq"]]) * 1000)
                 if busy[m["side"]] is not None and busy[m["side"]] <= m["seq"]:
                     busy[m["side"]] = None
-            elif m.get("type") == "taken" and m.get("picked"):  # a side that freed took the newest frame
+            if m.get("type") == "taken" and not m.get("picked"):
+                read_at.setdefault(m["seq"], at)
+            if m.get("type") == "taken" and m.get("picked"):  # a side that freed took the newest frame
                 for side in m["sides"]:
                     busy[side] = max(busy[side] or 0, m["seq"])
             elif m.get("type") in ("dropped", "taken"):

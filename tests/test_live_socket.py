@@ -81,9 +81,12 @@ def test_latest_frame_wins_a_slow_side_skips_frames_and_the_delay_does_not_grow(
     assert rep.sent >= 60 and len(b) >= 5, (rep.sent, len(b))
     assert len(b) < rep.sent / 2 and len(a) > len(b)  # B skipped frames instead of queueing them
     assert all(y > x for x, y in zip(b, b[1:]))  # always a newer frame, never an old one from a queue
-    delays = rep.delays_ms["b"]
+    # the wait in the server (from its reading the frame to B's answer) stays about one of B's frames: it
+    # does not grow as a queue's would. Not measured from the send: a flood also fills the socket's buffers on
+    # the way in, which a busy machine's network stack drains at its own pace (the page never floods)
+    delays = rep.server_delays_ms["b"]
     third = len(delays) // 3
-    assert np.median(delays[-third:]) < 2 * np.median(delays[:third]) + 100, delays
+    assert third >= 2 and np.median(delays[-third:]) < 2 * np.median(delays[:third]) + 100, delays
 
 
 def test_malformed_messages_get_a_sentence_and_the_session_goes_on(live, frames):
