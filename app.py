@@ -14,6 +14,7 @@ from playground import backends, guard, limits
 from playground.live_socket import LiveSocket
 from playground.ui import build_task_tab, build_zoo_tab, wire_links
 from tasks import TASKS
+from zoo import settings
 
 TITLE = "Vision playground: two models, side by side"
 INTRO = (
@@ -36,6 +37,9 @@ def launch(**kwargs):
     its limits (a bounded queue, an upload size cap, the app's own temporary files swept), the visitor
     policy of ``playground.guard`` on every route and connection, and the live view's socket, served in
     front of Gradio on the same port."""
+    changed = settings.check()  # every setting read once: a value it cannot take stops the start with a sentence
+    if changed:
+        logging.getLogger(__name__).info("settings other than their defaults: %s", ", ".join(changed))
     limits.limit_malloc_arenas()
     limits.responsive_event_loop()
     limits.WORKSPACE.start_sweeping()

@@ -18,7 +18,6 @@ Settings (read when the backend is first used, not at import):
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from playground.serving import (APP_NAME, frames_setting, local_ray_options, mul
                                 prepare_local_ray, reachable, runtime_env)
 from playground.serving import deploy as deploy_app
 from zoo.errors import ZooError
+from zoo import settings as env
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, address: str | None = None, deploy: bool | None = None) -> None:
-        self.address = address if address is not None else os.environ.get("RAY_ADDRESS") or None
+        self.address = address if address is not None else env.get("RAY_ADDRESS") or None
         if not self.address:
             prepare_local_ray()
         import ray
@@ -115,7 +115,7 @@ class RayBackend:
 
         self.note = ""
         self.frames = frames_setting()
-        self.timeout_s = float(os.environ.get("ZOO_RAY_TIMEOUT_S", "60"))
+        self.timeout_s = env.get("ZOO_RAY_TIMEOUT_S")
         try:
             if self.address and not ray.is_initialized():
                 reachable(self.address)
@@ -209,10 +209,7 @@ _current: Backend | None = None
 
 
 def setting() -> str:
-    value = os.environ.get("ZOO_BACKEND", "local").strip().lower()
-    if value not in ("local", "ray"):
-        raise ZooError(f"ZOO_BACKEND must be 'local' or 'ray', not {value[:20]!r}")
-    return value
+    return env.get("ZOO_BACKEND")
 
 
 def current() -> Backend:
@@ -231,7 +228,7 @@ def current() -> Backend:
             _current = RayBackend()
         except ClusterError as exc:
             sentence = str(exc)
-            if os.environ.get("ZOO_RAY_FALLBACK", "").strip().lower() == "local":
+            if env.get("ZOO_RAY_FALLBACK") == "local":
                 log.error("%s; the models run in this process instead", sentence)
                 _current = LocalBackend(note=f"{sentence}: running on the app's own machine")
             else:

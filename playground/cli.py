@@ -15,7 +15,8 @@ import numpy as np
 
 from zoo.errors import ZooError
 from zoo.images import ImageError, load_image, sample_image_path, save_image
-from tasks import TASKS, hub_spec
+from tasks import TASKS
+from tasks.base import spec_for_card
 from zoo.registry import UnknownModelError, all_specs, get_spec, offline_available, row
 from zoo.specs import ModelSpec
 
@@ -36,15 +37,14 @@ def resolve(model_id: str) -> ModelSpec:
     if isinstance(model_id, str) and model_id.startswith("hf:"):
         from zoo import byo
 
-        spec = byo.recall(model_id)
-        if spec is None:
-            spec = hub_spec(model_id)
-            byo.remember(spec)
+        card = byo.recall(model_id) or byo.read_card(model_id)
+        spec = spec_for_card(card)
+        byo.remember(card)
         return spec
     if isinstance(model_id, str) and model_id.startswith("file:"):
-        from zoo import local
+        from tasks.gesture_lab import spec_for_file
 
-        return local.spec_for_file(model_id)
+        return spec_for_file(model_id)
     return get_spec(model_id)
 
 
@@ -160,32 +160,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return status
 
 
-def lock_registry(path: Path, resolve=None) -> list[tuple[str, str, str]]:
-    """Rewrite every Hub entry pinned to a branch or tag in ``path`` to the commit it points at now."""
+def lock_registry(resolve=None, where=None) -> list[tuple[str, str, str]]:
+    """Rewrite every Hub entry pinned to a branch or tag to the commit it points at now, in the module that
+    registered it (``where(module) -> Path``: that module's file, unless told otherwise)."""
+    import importlib
+
     from zoo import hub
-    from zoo.hub_registry import HUB
+    from zoo.hub_registry import hub_entries
+    from zoo.registry import registered_in
 
     resolve = resolve or hub.resolve_commit
-    text = path.read_text()
+    where = where or (lambda module: Path(importlib.import_module(module).__file__))
     changed = []
-    for spec, src in ((spec, src) for spec in HUB for src in spec.hub_sources()):
+    for spec, src in ((spec, src) for spec in hub_entries() for src in spec.hub_sources()):
         if src.revision_is_commit:
             continue
+        path = where(registered_in(spec.id))
         commit = resolve(src.repo_id, src.revision)
         pattern = re.compile(r'(HubSource\(\s*' + re.escape(f'"{src.repo_id}",') + r'\s*' +
                              re.escape(f'"{src.filename}",') + r'\s*)"' + re.escape(src.revision) + '"')
-        text, n = pattern.subn(lambda m, c=commit: f'{m.group(1)}"{c}", revision_is_commit=True', text, count=1)
+        text, n = pattern.subn(lambda m, c=commit: f'{m.group(1)}"{c}", revision_is_commit=True', path.read_text(),
+                               count=1)
         if n:
+            path.write_text(text)
             changed.append((spec.id, src.revision, commit))
-    path.write_text(text)
     return changed
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    import zoo.hub_registry
-
-    path = Path(zoo.hub_registry.__file__)
-    changed = lock_registry(path)
+    changed = lock_registry()
     for model_id, old, new in changed:
         print(f"{model_id}: {old} -> {new}")
     if not changed:

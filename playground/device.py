@@ -33,7 +33,6 @@ def why_not() -> str | None:
 
 def device_spec(model_id: str) -> dict[str, Any] | None:
     """The page's spec for a registry model that has a device version (its file pinned by hash), or None."""
-    from tasks import TASKS
     from zoo import bundled
     from zoo.errors import ZooError
     from zoo.registry import get_spec
@@ -42,7 +41,7 @@ def device_spec(model_id: str) -> dict[str, Any] | None:
         spec = get_spec(model_id)
     except ZooError:
         return None
-    pipeline = TASKS[spec.task].pipelines.get(spec.pipeline)
+    pipeline = spec.pipeline
     files = spec.bundled_files()
     if pipeline is None or pipeline.device is None or not files or not all(f in bundled.FILES for f in files):
         return None

@@ -32,51 +32,50 @@ from dataclasses import dataclass
 from typing import Callable
 
 from zoo.errors import BusyError
-from zoo.settings import env_int
+from zoo import settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Share:
-    """One bounded resource's share per client address: its variable, default and what it counts."""
+    """One bounded resource's share per client address: its setting and what it counts."""
 
-    env: str
-    default: int
+    env: str  # its setting (zoo.settings), with its default
     what: str  # plural noun: "live views"
 
     def limit(self) -> int:
-        return max(0, env_int(self.env, self.default))
+        return max(0, settings.get(self.env))
 
 
 SHARES = {
-    "live": Share("PLAYGROUND_LIVE_PER_ADDRESS", 2, "live views"),
-    "stream_runners": Share("PLAYGROUND_STREAM_RUNNERS_PER_ADDRESS", 4, "stream-mode model runners"),
-    "queue": Share("PLAYGROUND_PER_ADDRESS", 8, "requests waiting or running"),
-    "adds": Share("PLAYGROUND_ADDS_PER_ADDRESS", 10, "Hub models added"),
-    "uploads": Share("PLAYGROUND_UPLOADS_PER_ADDRESS", 8, "uploads at once"),
-    "connections": Share("PLAYGROUND_CONNECTIONS_PER_ADDRESS", 48, "open connections"),
-    "sessions": Share("PLAYGROUND_SESSIONS_PER_ADDRESS", 32, "sessions"),
+    "live": Share("PLAYGROUND_LIVE_PER_ADDRESS", "live views"),
+    "stream_runners": Share("PLAYGROUND_STREAM_RUNNERS_PER_ADDRESS", "stream-mode model runners"),
+    "queue": Share("PLAYGROUND_PER_ADDRESS", "requests waiting or running"),
+    "adds": Share("PLAYGROUND_ADDS_PER_ADDRESS", "Hub models added"),
+    "uploads": Share("PLAYGROUND_UPLOADS_PER_ADDRESS", "uploads at once"),
+    "connections": Share("PLAYGROUND_CONNECTIONS_PER_ADDRESS", "open connections"),
+    "sessions": Share("PLAYGROUND_SESSIONS_PER_ADDRESS", "sessions"),
 }
 
 
 def max_sessions() -> int:
     """Sessions whose state the server keeps (Gradio's ``state_session_capacity``; each costs ~0.7 MB, a copy
     of the page's configuration), least recently used dropped first."""
-    return env_int("PLAYGROUND_MAX_SESSIONS", 2000)
+    return settings.get("PLAYGROUND_MAX_SESSIONS")
 
 
 def per_session_pending() -> int:
     """Queue places one browser (or API) session may hold."""
-    return env_int("PLAYGROUND_PER_SESSION", 8)
+    return settings.get("PLAYGROUND_PER_SESSION")
 
 
 def header_timeout_s() -> float:
-    return float(env_int("PLAYGROUND_HEADER_TIMEOUT_S", 10))
+    return float(settings.get("PLAYGROUND_HEADER_TIMEOUT_S"))
 
 
 def max_json_bytes() -> int:
-    return env_int("PLAYGROUND_MAX_JSON_KB", 1024) * 1024
+    return settings.get("PLAYGROUND_MAX_JSON_KB") * 1024
 
 
 MAX_JSON_DEPTH = 32  # Gradio's own requests nest 4 or 5 deep
@@ -85,7 +84,7 @@ MAX_JSON_DEPTH = 32  # Gradio's own requests nest 4 or 5 deep
 def trusted_proxies() -> str:
     """Comma-separated addresses or networks whose ``X-Forwarded-For`` is believed (uvicorn's
     ``forwarded_allow_ips``); empty by default. On a Hugging Face Space: see the README."""
-    return os.environ.get("PLAYGROUND_TRUSTED_PROXIES", "").strip()
+    return settings.get("PLAYGROUND_TRUSTED_PROXIES").strip()
 
 
 def _networks(spec: str) -> list:
@@ -162,7 +161,7 @@ BUDGET = Budget()
 
 def live_starts_per_minute() -> int:
     """Live views one address may start a minute (each Start is a new ticket and socket)."""
-    return env_int("PLAYGROUND_LIVE_STARTS_PER_MINUTE", 20)
+    return settings.get("PLAYGROUND_LIVE_STARTS_PER_MINUTE")
 
 
 class Rate:
@@ -198,7 +197,7 @@ LIVE_STARTS = Rate(live_starts_per_minute, "the live view")
 def new_sessions_per_minute() -> int:
     """Sessions one address may open a minute (a page load, a new API client, a /call without a
     session_hash of its own)."""
-    return env_int("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", 60)
+    return settings.get("PLAYGROUND_NEW_SESSIONS_PER_MINUTE")
 
 
 NEW_SESSIONS = Rate(new_sessions_per_minute, "new sessions",

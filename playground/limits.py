@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from zoo.settings import env_int
+from zoo import settings
 from zoo.errors import BusyError
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,15 @@ log = logging.getLogger(__name__)
 
 def queue_max_size() -> int:
     """Events waiting in the queue at most; past it a visitor is told the queue is full."""
-    return env_int("PLAYGROUND_QUEUE_MAX", 64)
+    return settings.get("PLAYGROUND_QUEUE_MAX")
 
 
 def max_upload_mb() -> int:
-    return env_int("PLAYGROUND_MAX_UPLOAD_MB", 50)
+    return settings.get("PLAYGROUND_MAX_UPLOAD_MB")
 
 
 def file_max_age_s() -> int:
-    return env_int("PLAYGROUND_FILE_MAX_AGE_S", 3600)
+    return settings.get("PLAYGROUND_FILE_MAX_AGE_S")
 
 
 def responsive_event_loop() -> None:
@@ -46,7 +46,7 @@ def responsive_event_loop() -> None:
     win took up to threads x 5 ms, and an honest client's upload or join waited past its 5 s timeout."""
     import sys
 
-    sys.setswitchinterval(max(0.0001, env_int("PLAYGROUND_SWITCH_INTERVAL_MS", 1) / 1000.0))
+    sys.setswitchinterval(max(0.0001, settings.get("PLAYGROUND_SWITCH_INTERVAL_MS") / 1000.0))
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:

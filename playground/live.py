@@ -24,20 +24,19 @@ from playground.engine import Prediction, predict
 from playground.guard import BUDGET
 from playground.offers import Offer
 from tasks import TASKS
-from tasks.base import TaskDef
+from tasks.base import Options, TaskDef
 from tasks.tracking import StreamTracker
 from zoo.cache import close_runner, resolve_path
 from zoo.errors import BusyError, ZooError, clip, scrub
 from zoo.images import ImageError, decode_jpeg, fit_within, load_image, to_rgb_uint8
 from zoo.runtimes import runtime
-from zoo.settings import env_int
+from zoo import settings
 from zoo.specs import ModelSpec
 
 log = logging.getLogger(__name__)
 
 # A and B of every session run on this pool; the runtimes release the GIL while they compute.
 EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ab")
-PREDICT_KEYS = ("min_score", "max_results")
 STREAM_MAX_SIDE = 640  # streamed frames larger than this are downscaled once, before both models
 # A still image is shrunk to this before the models (their inputs are 128-640 px; a bigger picture only
 # costs memory and time) and the results are pixels of that picture.
@@ -46,20 +45,11 @@ STILL_MAX_SIDE = 1280
 
 def max_frame_side() -> int:
     """The longest side of a live frame (the page sends 1280x720 at most)."""
-    return env_int("PLAYGROUND_LIVE_MAX_SIDE", 1280)
+    return settings.get("PLAYGROUND_LIVE_MAX_SIDE")
 
 
 def max_frame_pixels() -> int:
-    return env_int("PLAYGROUND_LIVE_MAX_PIXELS", 1280 * 960)
-
-
-def controls_kwargs(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Control values -> (predict kwargs, drawing kwargs)."""
-    pred = {k: v for k, v in values.items() if k in PREDICT_KEYS and v is not None}
-    if "max_results" in pred:
-        pred["max_results"] = int(pred["max_results"])
-    draw = {k: v for k, v in values.items() if k not in PREDICT_KEYS and v is not None}
-    return pred, draw
+    return settings.get("PLAYGROUND_LIVE_MAX_PIXELS")
 
 
 def user_message(exc: BaseException) -> str:
@@ -98,7 +88,7 @@ class SideOutput:
         return msg
 
 
-def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
+def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, options: Options,
              tracker: StreamTracker | None = None, mirror_display: bool = False, seq: int = 0,
              progress: Callable[[float, str], None] | None = None,
              stream: Stream | None = None, render: str = "pixels") -> SideOutput:
@@ -109,9 +99,9 @@ def run_side(task: TaskDef, spec: ModelSpec, frame: np.ndarray, controls: Mappin
     shared one.
     ``render``: "pixels" draws on the frame (``annotated``), "overlay" records the drawing for the
     browser's live view (``overlay``)."""
-    pred_kw, draw_kw = controls_kwargs(controls)
+    draw_kw = options.draw_kwargs()
     try:
-        pred = predict(spec, frame, progress=progress, stream=stream, **pred_kw)
+        pred = predict(spec, frame, progress=progress, stream=stream, **options.predict_kwargs())
         result = pred.result
         if tracker is not None:
             result = tracker.update(result)
@@ -147,7 +137,7 @@ class Side:
 
 
 def max_tracking_runners() -> int:
-    return env_int("PLAYGROUND_MAX_TRACKERS", 8)
+    return settings.get("PLAYGROUND_MAX_TRACKERS")
 
 
 TRACKING_IDLE_S = 30.0
@@ -252,7 +242,7 @@ class StreamSession:
         self.lock = threading.Lock()
         self.seq = 0
         self.models: dict[str, str] = dict(models or {})
-        self.controls: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (controls or {"a": {}, "b": {}}).items()}
+        self.controls: dict[str, Options] = self.options_by_side(controls)
         self.agreement: dict[str, Any] | None = None
         self.loading = {"a": False, "b": False}  # a side waiting for its model's first load
         self.load_note = {"a": "", "b": ""}  # how that load is going (a download's progress)
@@ -295,9 +285,15 @@ class StreamSession:
         with self.lock:
             self.models[key] = model_id
 
-    def set_controls(self, controls: Mapping[str, Mapping[str, Any]]) -> None:
+    def options_by_side(self, controls: Mapping[str, Any] | None) -> dict[str, Options]:
+        """Each side's settings, checked (where a request enters)."""
+        controls = controls or {}
+        return {k: self.task.options_of(controls[k] if k in controls else None) for k in ("a", "b")}
+
+    def set_controls(self, controls: Mapping[str, Any]) -> None:
+        options = self.options_by_side(controls)
         with self.lock:
-            self.controls = {k: dict(v) for k, v in controls.items()}
+            self.controls = options
 
     def latest_camera_frame(self) -> np.ndarray | None:
         """The newest frame as the camera saw it (unmirrored), or None before the stream started."""
@@ -358,14 +354,14 @@ class StreamSession:
         side.busy = True
         self.loading[key] = not backends.current().is_loaded(model_id)
         note = self._load_reporter(key) if self.loading[key] else None
-        return EXECUTOR.submit(self._run, key, spec, frame, self.controls.get(key, {}), tracker, mirror, seq,
+        return EXECUTOR.submit(self._run, key, spec, frame, self.controls[key], tracker, mirror, seq,
                                note, render)
 
-    def _run(self, key: str, spec: ModelSpec, frame: np.ndarray, controls: Mapping[str, Any],
+    def _run(self, key: str, spec: ModelSpec, frame: np.ndarray, options: Options,
              tracker: StreamTracker | None, mirror: bool, seq: int, note, render: str) -> SideOutput:
         out = None
         try:
-            out = run_side(self.task, spec, frame, controls, tracker, mirror, seq, note,
+            out = run_side(self.task, spec, frame, options, tracker, mirror, seq, note,
                            Stream(f"{self.token}/{key}", partial(self.tracking.runner_for, key, spec)), render=render)
         finally:
             if out is None:  # run_side turns errors into sentences; this is only for the unforeseen
@@ -440,11 +436,11 @@ def preload(specs: Iterable[ModelSpec], progress: Callable[[float, str], None] |
 
 
 def run_pair(task: TaskDef, specs: Mapping[str, ModelSpec], frame: np.ndarray,
-             controls: Mapping[str, Mapping[str, Any]], failed: Mapping[str, str],
+             options: Mapping[str, Options], failed: Mapping[str, str],
              trackers: Mapping[str, StreamTracker | None] | None = None) -> dict[str, SideOutput]:
     """Both sides on one frame, concurrently, by side key. A side in ``failed`` (its model could not be
     had or loaded) is that sentence as its error, without trying again."""
-    futures = {key: EXECUTOR.submit(run_side, task, spec, frame, controls.get(key, {}), (trackers or {}).get(key))
+    futures = {key: EXECUTOR.submit(run_side, task, spec, frame, options[key], (trackers or {}).get(key))
                for key, spec in specs.items() if key not in failed}
     return {key: futures[key].result() if key in futures else SideOutput(None, None, failed[key])
             for key in ("a", "b") if key in futures or key in failed}
@@ -493,8 +489,8 @@ def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
     task = TASKS[task_name]
     specs = pair_specs(task_name, model_a, model_b, offer)
     rgb = still_image(image)
-    controls = controls or {"a": {}, "b": {}}
-    outs = run_pair(task, specs, rgb, controls, load_sides(specs, progress))
+    options = {k: task.options_of((controls or {}).get(k)) for k in ("a", "b")}  # checked here, where it enters
+    outs = run_pair(task, specs, rgb, options, load_sides(specs, progress))
     a, b = outs["a"], outs["b"]
     payload: dict[str, Any] = {
         "a": a.prediction.to_json() if a.prediction else {"model": specs["a"].id, "error": a.error},

@@ -44,7 +44,7 @@ from playground.guard import BUDGET, LIVE_STARTS, address_of
 from playground.live import StreamSession, max_frame_pixels, max_frame_side, user_message
 from zoo.errors import BusyError
 from zoo.images import ImageError, check_jpeg
-from zoo.settings import env_int
+from zoo import settings
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +60,28 @@ MAX_STRIKES = 5  # frames that are not camera JPEGs (or too large) before the so
 
 def max_live_sessions() -> int:
     """Live sockets open at once across the server; past it a new one is told the playground is busy."""
-    return env_int("PLAYGROUND_MAX_LIVE", 8)
+    return settings.get("PLAYGROUND_MAX_LIVE")
 
 
 def max_frame_kb() -> int:
-    return env_int("PLAYGROUND_LIVE_MAX_FRAME_KB", 1024)
+    return settings.get("PLAYGROUND_LIVE_MAX_FRAME_KB")
 
 
 def max_fps() -> int:
     """Frames a second one live session may send (a 30 fps camera, each frame sent at most once per side);
     more are answered ``dropped`` without being decoded."""
-    return env_int("PLAYGROUND_LIVE_MAX_FPS", 60)
+    return settings.get("PLAYGROUND_LIVE_MAX_FPS")
 
 
 def idle_s() -> int:
     """A live socket with no frame for this long is closed (the page reopens it on Start)."""
-    return env_int("PLAYGROUND_LIVE_IDLE_S", 60)
+    return settings.get("PLAYGROUND_LIVE_IDLE_S")
 
 
 def silent_s() -> int:
     """A live socket that sends nothing at all (no frame, no ping) for this long is closed: its page has gone.
     A page pings every 2 s while its view is open."""
-    return env_int("PLAYGROUND_LIVE_SILENT_S", 10)
+    return settings.get("PLAYGROUND_LIVE_SILENT_S")
 
 
 class Tickets:
@@ -313,8 +313,7 @@ class Connection:
     async def send_models(self, session: StreamSession) -> None:
         """The models the pickers chose, when they change: a side the page runs itself loads the same one."""
         models = {k: session.models.get(k) for k in ("a", "b")}
-        controls = {k: {c: v for c, v in session.controls.get(k, {}).items() if isinstance(v, (int, float))}
-                    for k in ("a", "b")}
+        controls = {k: session.controls[k].to_json() for k in ("a", "b")}
         if (models, controls) != self.models_sent:
             self.models_sent = (models, controls)
             await self.send({"type": "models", **models, "controls": controls})

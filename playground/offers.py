@@ -14,9 +14,9 @@ from pathlib import Path
 from playground.guard import SHARES
 from tasks import hub_spec
 from zoo.errors import BusyError, RefusedModelError
-from zoo.local import spec_for_file
+from tasks.gesture_lab import spec_for_file
 from zoo.registry import UnknownModelError, get_spec
-from zoo.settings import env_int
+from zoo import settings
 from zoo.specs import ModelSpec
 
 MAX_ADDED_PER_SESSION = 5
@@ -26,7 +26,7 @@ MAX_TRAINED_PER_SESSION = 5
 
 def added_idle_s() -> int:
     """A session's added models expire after this long unused (an API session never says it has ended)."""
-    return env_int("PLAYGROUND_ADDED_IDLE_S", 1800)
+    return settings.get("PLAYGROUND_ADDED_IDLE_S")
 
 _live: "weakref.WeakSet[Offer]" = weakref.WeakSet()
 _live_lock = threading.Lock()

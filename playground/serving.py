@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo import settings as env
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +55,14 @@ class ServeSettings:
 
     @classmethod
     def from_env(cls) -> "ServeSettings":
-        def num(name: str, default, kind):
-            raw = os.environ.get(name)
-            try:
-                value = kind(raw) if raw not in (None, "") else default
-            except ValueError:
-                raise SystemExit(f"{name} must be a number, not {raw[:20]!r}") from None
-            if value <= 0:
-                raise SystemExit(f"{name} must be positive")
-            return value
-
-        s = cls(min_replicas=num("ZOO_RAY_MIN_REPLICAS", cls.min_replicas, int),
-                max_replicas=num("ZOO_RAY_MAX_REPLICAS", cls.max_replicas, int),
-                target_ongoing_requests=num("ZOO_RAY_TARGET_ONGOING", cls.target_ongoing_requests, float),
-                cpus_per_replica=num("ZOO_RAY_CPUS_PER_REPLICA", cls.cpus_per_replica, float),
-                models_per_replica=num("ZOO_RAY_MODELS_PER_REPLICA", cls.models_per_replica, int),
-                max_ongoing_requests=num("ZOO_RAY_MAX_ONGOING", cls.max_ongoing_requests, int))
+        try:
+            s = cls(min_replicas=env.get("ZOO_RAY_MIN_REPLICAS"), max_replicas=env.get("ZOO_RAY_MAX_REPLICAS"),
+                    target_ongoing_requests=env.get("ZOO_RAY_TARGET_ONGOING"),
+                    cpus_per_replica=env.get("ZOO_RAY_CPUS_PER_REPLICA"),
+                    models_per_replica=env.get("ZOO_RAY_MODELS_PER_REPLICA"),
+                    max_ongoing_requests=env.get("ZOO_RAY_MAX_ONGOING"))
+        except env.SettingError as exc:
+            raise SystemExit(str(exc)) from None
         if s.max_replicas < s.min_replicas:
             raise SystemExit("ZOO_RAY_MAX_REPLICAS must be at least ZOO_RAY_MIN_REPLICAS")
         return s
@@ -81,16 +74,15 @@ class ServeSettings:
 
 def runtime_env() -> dict[str, Any]:
     """What the replicas' processes need: this repository importable, the same Hub settings, quiet logs."""
-    env = {"PYTHONPATH": str(ROOT), "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = {"PYTHONPATH": str(ROOT), "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
     for name in ("HF_ENDPOINT", "HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "ZOO_MAX_MODELS"):
-        if os.environ.get(name):
-            env[name] = os.environ[name]
-    return {"env_vars": env}
+        if env.raw(name):
+            out[name] = env.raw(name)
+    return {"env_vars": out}
 
 
 def frames_setting() -> str:
-    value = os.environ.get("ZOO_RAY_FRAMES", "raw").strip().lower()
-    return value if value in ("raw", "jpeg") else "raw"
+    return env.get("ZOO_RAY_FRAMES")
 
 
 def pack_frame(rgb: np.ndarray, how: str) -> Any:
@@ -120,7 +112,7 @@ def prepare_local_ray() -> None:
     listen on all interfaces, unauthenticated, and tell the node's address, session and deployment names.
     ``ZOO_RAY_NODE_IP`` (the address other machines reach this one at) opts out, for a Ray of several
     machines."""
-    if os.environ.get("ZOO_RAY_NODE_IP"):
+    if env.get("ZOO_RAY_NODE_IP"):
         return
     if "ray" in sys.modules and "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ:
         log.warning("ray was imported before prepare_local_ray(): its ports may listen on every interface")
@@ -130,8 +122,8 @@ def prepare_local_ray() -> None:
 def local_ray_options() -> dict[str, Any]:
     """``ray.init`` options for a Ray this process starts itself (after :func:`prepare_local_ray`)."""
     options: dict[str, Any] = {"include_dashboard": False, "dashboard_host": "127.0.0.1"}
-    if os.environ.get("ZOO_RAY_NODE_IP"):
-        options["_node_ip_address"] = os.environ["ZOO_RAY_NODE_IP"]
+    if env.get("ZOO_RAY_NODE_IP"):
+        options["_node_ip_address"] = env.get("ZOO_RAY_NODE_IP")
     return options
 
 
@@ -267,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground.serving",
                                      description="Start the playground's models as a Ray Serve application "
                                                  "on the cluster at RAY_ADDRESS (settings: ZOO_RAY_*).")
-    parser.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or "auto",
+    parser.add_argument("--address", default=env.get("RAY_ADDRESS") or "auto",
                         help="the cluster to join (default: RAY_ADDRESS, else a running local one)")
     args = parser.parse_args(argv)
     import ray
@@ -281,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     deploy(settings)
     address = ray.get_runtime_context().gcs_address
-    auth = os.environ.get("RAY_AUTH_MODE", "token")  # Ray 2.60 clusters use token auth unless told otherwise
+    auth = env.get("RAY_AUTH_MODE")  # Ray 2.60 clusters use token auth unless told otherwise
     sys.stdout.write(f"the playground's models are served on the cluster as {APP_NAME!r}: {asdict(settings)}\n"
                      f"start the front end with: RAY_AUTH_MODE={auth} ZOO_BACKEND=ray RAY_ADDRESS={address} "
                      "python app.py\n" + ("(with the cluster's token: its ~/.ray/auth_token, or RAY_AUTH_TOKEN)\n"

@@ -136,13 +136,21 @@ def control_default(control, model_id: str, state: StreamSession | None = None) 
     return spec.thresholds.score if spec is not None else control.value
 
 
+def control_minimum(control, model_id: str, state: StreamSession | None = None) -> float:
+    """A control's lowest value for a model: for the score, the floor its decode produces results from, so
+    that the whole slider has an effect (``Thresholds.floor``)."""
+    spec = _spec_or_none(model_id, state) if control.name == "min_score" else None
+    return max(control.minimum, spec.thresholds.floor) if spec is not None else control.minimum
+
+
 def reference_text(model_id: str, state: StreamSession | None = None) -> str:
     spec = _spec_or_none(model_id, state)
     if spec is None:
         return ""
     t = spec.thresholds
     nms = f", NMS overlap {t.nms:g}" if t.nms is not None else ""
-    return f"Reference defaults: score {t.score:g}{nms} ({t.source})."
+    floor = f" Results are decoded from score {t.floor:g} up." if t.floor > 0 else ""
+    return f"Reference defaults: score {t.score:g}{nms} ({t.source}).{floor}"
 
 
 def controls_by_side(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
@@ -159,9 +167,12 @@ def on_pick(task_name: str, side: str, model_id: str, state: StreamSession):
     at the model's reference defaults (or at what a shared link asked for)."""
     state.set_model(side, model_id)
     linked = state.linked_controls.pop(side, None)
-    values = [gr.update(value=linked[c.name]) if linked and c.name in linked else
-              gr.update(value=control_default(c, model_id, state)) if c.name == "min_score" else gr.skip()
-              for c in TASKS[task_name].controls]
+    values = []
+    for c in TASKS[task_name].controls:
+        low = control_minimum(c, model_id, state)
+        value = linked[c.name] if linked and c.name in linked else control_default(c, model_id, state)
+        values.append(gr.update(value=max(low, value), minimum=low) if c.name == "min_score" else
+                      gr.update(value=value) if linked and c.name in linked else gr.skip())
     return readout(side.upper(), model_id), reference_text(model_id, state), *values
 
 
@@ -376,7 +387,7 @@ def build_pickers(task: TaskDef, a0: str, b0: str):
                                             allow_custom_value=True, elem_id=f"{task.name}-model-{side}")
                 with gr.Accordion(f"Model {side.upper()} settings", open=False,
                                   elem_id=f"{task.name}-settings-{side}"):
-                    sliders[side] = [gr.Slider(c.minimum, c.maximum, value=control_default(c, default),
+                    sliders[side] = [gr.Slider(control_minimum(c, default), c.maximum, value=control_default(c, default),
                                                step=c.step, label=c.label) for c in task.controls]
                     refs[side] = gr.Markdown(reference_text(default), elem_id=f"{task.name}-reference-{side}")
     return pickers, sliders, refs

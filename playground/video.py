@@ -146,7 +146,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
     """Yields (fraction done, what is happening) as it goes; returns the :class:`VideoReport`."""
     task = TASKS[task_name]
     offer = offer or Offer(task_name)
-    controls = controls or {"a": {}, "b": {}}
+    options = {k: task.options_of((controls or {}).get(k)) for k in ("a", "b")}  # checked here, where it enters
     specs: dict[str, ModelSpec] = {}
     failed: dict[str, str] = {}
     for key, model in models.items():
@@ -175,7 +175,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
             if n >= max_frames:
                 note.append(f"only the first {max_frames} frames are used")
                 break
-            outs = run_pair(task, specs, rgb, controls, failed, trackers)
+            outs = run_pair(task, specs, rgb, options, failed, trackers)
             panels = []
             for key in ("a", "b"):
                 out = outs[key]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
-from typing import Any, Callable, ClassVar, Generic, Mapping, Sequence, TypeVar
+from dataclasses import dataclass, fields, replace
+from typing import Any, Callable, ClassVar, Generic, Sequence, TypeVar
 
 import numpy as np
 
@@ -175,6 +175,47 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class Options:
+    """One side's settings (its sliders), typed: made once where a request enters (:meth:`from_values`, which
+    checks and bounds them); everything below reads these fields, never a mapping. A task with settings of
+    its own subclasses it (segmentation: the mask's opacity)."""
+
+    min_score: float | None = None  # None: the model's reference threshold (spec.thresholds.score)
+    max_results: int | None = None
+
+    @classmethod
+    def from_values(cls, values: Any = None, controls: Sequence["Control"] = ()) -> "Options":
+        """Settings from a request: numbers only, each held to its control's range; unknown names ignored."""
+        if isinstance(values, cls):
+            return values
+        if values is not None and not isinstance(values, dict):
+            raise ValueError("settings are a mapping of names to numbers")
+        values, ranges = values or {}, {c.name: c for c in controls}
+        out: dict[str, Any] = {}
+        for f in fields(cls):
+            v = values[f.name] if f.name in values else None
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"the setting {f.name} must be a number")
+            c = ranges.get(f.name)
+            v = min(max(v, c.minimum), c.maximum) if c else v
+            out[f.name] = int(v) if f.name == "max_results" else float(v)
+        return cls(**out)
+
+    def predict_kwargs(self) -> dict[str, Any]:
+        return {"min_score": self.min_score, "max_results": self.max_results}
+
+    def draw_kwargs(self) -> dict[str, Any]:
+        """The task's own settings, for its drawing."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("min_score", "max_results") and getattr(self, f.name) is not None}
+
+    def to_json(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+@dataclass(frozen=True)
 class Control:
     """A per-model knob shown next to a picker (score threshold, max results, opacity)."""
 
@@ -200,7 +241,6 @@ class TaskDef:
     name: str  # also its tab's id and its API endpoint (/name)
     title: str
     result_type: type
-    pipelines: Mapping[str, Pipeline]
     # draw(canvas, result, **options): the task's drawing, onto pixels or into the live view's overlay
     # (tasks.draw.Canvas / tasks.draw.Overlay)
     draw: Callable[..., None]
@@ -208,10 +248,15 @@ class TaskDef:
     default_pair: tuple[str, str]  # the models its tab starts with (when they run offline)
     trackable: bool = False
     controls: tuple[Control, ...] = DEFAULT_CONTROLS
+    options: type[Options] = Options  # the settings one side takes, typed
     description: str = ""
     # bring your own: what a Hub model must be for this task, and the rule that makes its entry
     hub_hint: str = "none yet"
     hub_model: Callable[[HubCard], ModelSpec] | None = None
+
+    def options_of(self, values: Any) -> Options:
+        """A request's settings for one side, checked once (where requests enter)."""
+        return self.options.from_values(values, self.controls)
 
     def annotate(self, rgb: np.ndarray, result: Any, **options: Any) -> np.ndarray:
         """The result drawn on a copy of the frame."""
@@ -252,8 +297,9 @@ def unregister_task(name: str) -> None:
 
 
 def check_spec(spec: ModelSpec) -> None:
-    """A spec's task, runtime and pipeline exist, and its options are keys they read: a typo fails loudly
-    instead of silently falling back to a default."""
+    """A spec's task and runtime exist, its pipeline is a :class:`Pipeline`, its thresholds fit its task's
+    Score control, and its options are keys they read: a typo fails loudly instead of silently falling back
+    to a default."""
     from zoo.runtimes import RUNTIMES
 
     task = TASKS.get(spec.task)
@@ -261,22 +307,18 @@ def check_spec(spec: ModelSpec) -> None:
         raise ValueError(f"{spec.id}: unknown task {spec.task!r}")
     if spec.runtime not in RUNTIMES:
         raise ValueError(f"{spec.id}: unknown runtime {spec.runtime!r}")
-    pipeline = task.pipelines.get(spec.pipeline)
-    if pipeline is None:
-        raise ValueError(f"{spec.id}: {spec.task} has no pipeline {spec.pipeline!r}")
-    known = set(RUNTIMES[spec.runtime].options) | set(pipeline.options)
+    if not isinstance(spec.pipeline, Pipeline):
+        raise ValueError(f"{spec.id}: its pipeline is {type(spec.pipeline).__name__}, not a tasks.base.Pipeline")
+    known = set(RUNTIMES[spec.runtime].options) | set(spec.pipeline.options)
     unknown = sorted(set(spec.options) - known)
     if unknown:
         raise ValueError(f"{spec.id}: option(s) {', '.join(unknown)} are read by neither its runtime "
-                         f"({spec.runtime}) nor its pipeline ({spec.pipeline})")
+                         f"({spec.runtime}) nor its pipeline")
 
 
-def hub_spec(model_id: str, task: str | None = None) -> ModelSpec:
-    """A Hub model's entry: its card read and checked (zoo.byo), then the task's rule; with no task, the
-    first task whose rule accepts it (the command line's ``hf:`` ids)."""
-    from zoo.byo import read_card
-
-    card = read_card(model_id)
+def spec_for_card(card: HubCard, task: str | None = None) -> ModelSpec:
+    """A Hub model's entry from its checked card (zoo.byo): the task's rule; with no task, the first task
+    whose rule accepts it (the command line's ``hf:`` ids)."""
     if task is not None:
         return TASKS[task].accept_hub(card)
     refusals = []
@@ -289,6 +331,13 @@ def hub_spec(model_id: str, task: str | None = None) -> ModelSpec:
             refusals.append(exc)
     raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}', which no task here runs") from (
         refusals[0] if refusals else None)
+
+
+def hub_spec(model_id: str, task: str | None = None) -> ModelSpec:
+    """A Hub model's entry: its card read from the Hub and checked (zoo.byo), then :func:`spec_for_card`."""
+    from zoo.byo import read_card
+
+    return spec_for_card(read_card(model_id), task)
 
 
 def match_boxes(a: np.ndarray, b: np.ndarray, min_iou: float = 0.1) -> list[tuple[int, int, float]]:
@@ -397,7 +446,7 @@ def infer(spec: ModelSpec, rgb: np.ndarray, *, cache: ModelCache = MODELS,
     """One model on one RGB uint8 frame: its task's pipeline around its runner, the model held (leased) from
     ``cache`` while it runs, or ``runner`` when given (a stream's own tracking runner). Returns the result
     and the time it took (ms; loading not counted)."""
-    pipeline = TASKS[spec.task].pipelines[spec.pipeline]
+    pipeline: Pipeline = spec.pipeline
     if runner is not None:
         t0 = time.perf_counter()
         result = pipeline.run(spec, rgb, runner)

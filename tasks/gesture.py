@@ -10,15 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from tasks import blaze
 from tasks import hands as hands_task
 from tasks.base import Pipeline, TaskDef, register_task
 from tasks.hands import Gesture, HandsResult
 from zoo.byo import HubCard
-from zoo.specs import ModelSpec
+from zoo.specs import ModelSpec, Thresholds
 
 LABELS = ("None", "Closed_Fist", "Open_Palm", "Pointing_Up", "Thumb_Down", "Thumb_Up", "Victory", "ILoveYou")
-_CHAINS = {  # wrist/base -> tip, as landmark indices
+CHAINS = {  # wrist/base -> tip, as landmark indices
     "index": (0, 5, 6, 7, 8),
     "middle": (0, 9, 10, 11, 12),
     "ring": (0, 13, 14, 15, 16),
@@ -51,7 +50,7 @@ def finger_states(keypoints: np.ndarray) -> dict[str, float]:
     pts = np.asarray(keypoints, dtype=np.float64).reshape(21, 3)
     r = RULE
     states = {name: _sigmoid((r["finger_straight_deg"] - _bend_degrees(pts, chain)) / r["finger_soft_deg"])
-              for name, chain in _CHAINS.items()}
+              for name, chain in CHAINS.items()}
     palm = np.linalg.norm(pts[9] - pts[0]) + 1e-9
     reach = np.linalg.norm(pts[4] - pts[5]) / palm  # thumb tip away from the index knuckle
     bend = _bend_degrees(pts, (1, 2, 3, 4))
@@ -119,36 +118,20 @@ def recognise(hands: HandsResult) -> GestureResult:
     return GestureResult(tuple(replace(h, gesture=classify(np.array(h.keypoints))) for h in hands.hands))
 
 
-def from_mediapipe_hands_gesture(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> GestureResult:
-    return recognise(hands_task.from_mediapipe_hands(raw, hw, spec))
 
 
-def blaze_hands_gesture_post(raw: Any, meta: Any, spec: ModelSpec) -> GestureResult:
-    return recognise(hands_task.blaze_hands_post(raw, meta, spec))
-
-
-def gesture_device(spec: ModelSpec) -> dict[str, Any] | None:
-    """The page's version: the hands cascade, then these rules with their numbers."""
-    base = hands_task.hands_device(spec)
-    return None if base is None else {**base, "gesture": {"rule": RULE, "min_score": MIN_SCORE,
-                                                          "chains": {k: list(v) for k, v in _CHAINS.items()}}}
-
-
-PIPELINES = {
-    "blaze_hands_gesture": Pipeline(blaze.preprocess, blaze_hands_gesture_post,
-                                    options=blaze.OPTIONS, device=gesture_device),
-    "mediapipe_hands_gesture": Pipeline(postprocess=from_mediapipe_hands_gesture),
-    # two-stage runners (hands, then a head) give the result themselves (see tasks.gesture_lab)
-    "trained_head": Pipeline(),
-    "hand_crop_classifier": Pipeline(),
-}
+# two-stage runners (hands, then a head) give the result themselves (see tasks.gesture_lab): a head the
+# Teach panel trained, and a Hub image classifier on each hand crop
+TRAINED_HEAD = Pipeline()
+HAND_CROP = Pipeline()
 
 
 def hub_model(card: HubCard) -> ModelSpec:
     """Bring your own: an image classifier, applied to each hand MediaPipe finds."""
     if card.pipeline_tag != "image-classification":
         raise card.refuse(f"is tagged '{card.pipeline_tag or 'no task'}'; this tab needs {TASK.hub_hint}")
-    return card.spec(task="gesture", pipeline="hand_crop_classifier", runtime="hand_crop_classifier")
+    return card.spec(task="gesture", pipeline=HAND_CROP, runtime="hand_crop_classifier",
+                     thresholds=Thresholds(0.1, source="the playground's: an ImageNet class on a hand crop, shown from 10%"))
 
 
 def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:
@@ -169,7 +152,6 @@ TASK = register_task(TaskDef(
     name="gesture",
     title="Gesture recognition",
     result_type=GestureResult,
-    pipelines=PIPELINES,
     draw=hands_task.draw,
     agreement=agreement,
     default_pair=("gesture/rules-lite", "gesture/rules-full"),

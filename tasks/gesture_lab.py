@@ -21,9 +21,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from tasks.hands import Gesture, Hand
-from tasks.gesture import GestureResult
+from tasks.gesture import TRAINED_HEAD, GestureResult
 from zoo.errors import ZooError
 from zoo.local import FORMAT, TeachError, read_metadata
+from zoo.specs import LocalSource, ModelSpec
 from zoo.runtimes.base import register_runtime
 
 log = logging.getLogger(__name__)
@@ -343,6 +344,21 @@ class GestureHeadRunner:
             return GestureResult(())
         probs = self.session.run(["probabilities"], {"features": self.features(rgb, hands).astype(np.float32)})[0]
         return label_hands(hands, probs, self.classes)
+
+
+def spec_for_file(model_id: str, *, path: str | Path | None = None) -> ModelSpec:
+    """``file:PATH`` of an exported head -> its zoo entry (the command line). The app gives a head the
+    session trained an id of its own (``mine:...``) and its ``path``, which never reaches the visitor."""
+    path = Path(path if path is not None else model_id[len("file:"):]).expanduser()
+    if not path.is_file():
+        raise TeachError(f"{path}: no such file")
+    meta = read_metadata(path)
+    return ModelSpec(
+        id=model_id, task="gesture", name=f"My gestures: {', '.join(meta['classes'])} ({meta['head']} head)",
+        runtime="gesture_head", pipeline=TRAINED_HEAD, source=LocalSource(str(path.resolve())), input_size=None,
+        labels=tuple(meta["classes"]), license="yours", reference="https://arxiv.org/abs/1801.04381",
+        note=f"Trained in the gesture lab ({meta['head']} head"
+             + (f" on {meta['backbone']}" if meta.get("backbone") else "") + ").")
 
 
 @register_runtime("gesture_head")  # a trained head: MediaPipe hands, then the head on each hand

@@ -6,11 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from tasks import blaze
-from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, box_of, check_box, check_points,
-                        check_score, flip_box, flip_points, register_task, rounded)
+from tasks.base import (InstanceResult, TaskDef, box_agreement, check_box, check_points, check_score, flip_box,
+                        flip_points, register_task, rounded)
 from tasks.draw import Canvas, color_ids, instance_label
-from zoo.specs import ModelSpec
 
 EDGES = (
     (0, 1), (1, 2), (2, 3), (3, 4),
@@ -80,56 +78,6 @@ class HandsResult(InstanceResult[Hand]):
         return self.items
 
 
-def from_mediapipe_hands(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> HandsResult:
-    """MediaPipe assumes a mirrored (selfie) image; the playground feeds camera images, so the
-    handedness label is swapped here, once, to name the subject's own hand."""
-    h, w = hw
-    hands = []
-    for lm, cls in zip(raw.multi_hand_landmarks or (), raw.multi_handedness or ()):
-        pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark], dtype=np.float32)
-        c = cls.classification[0]
-        side = {"Left": "Right", "Right": "Left"}[c.label]
-        # The legacy solution exposes no hand-presence score; its handedness confidence stands in.
-        hands.append(Hand(box=box_of(pts, w, h), score=min(1.0, float(c.score)), handedness=side,
-                          keypoints=tuple(map(tuple, pts))))
-    return HandsResult(tuple(hands))
-
-
-def blaze_hands_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -> HandsResult:
-    """MediaPipe's hand landmark model as ONNX, on each palm's crop. Its outputs, in graph order: 21
-    landmarks (x, y, z in crop pixels), hand presence, handedness (above 0.5: MediaPipe's "Right", which
-    assumes a mirrored image, so the subject's left hand), 21 world landmarks."""
-    _, crops = raw
-    min_presence = float(spec.options.get("min_presence", 0.5))
-    found = []
-    for roi, out in crops:
-        points, ones = blaze.outputs_of_size(out, 63), blaze.outputs_of_size(out, 1)
-        if not points or len(ones) < 2:
-            raise ValueError("hand landmark outputs are not 63 landmarks + presence + handedness")
-        presence = float(np.clip(ones[0][0], 0.0, 1.0))
-        if presence < min_presence:
-            continue
-        pts = roi.to_frame(points[0].reshape(21, 3), meta.landmark_size)
-        found.append((pts, presence, "Left" if ones[1][0] > 0.5 else "Right"))
-    track = meta.track  # stream mode: follow these hands in the next frame, their landmarks smoothed
-    if track is not None:
-        track.keep([blaze.hand_roi(pts) for pts, _, _ in found])
-        now = track.tick()
-        found = [(track.smooth(i, pts, now, blaze.object_scale(pts)), p, side) for i, (pts, p, side) in enumerate(found)]
-        track.rois = [blaze.hand_roi(pts) for pts, _, _ in found]  # the next region from the steadied landmarks
-    return HandsResult(tuple(Hand(box=box_of(pts, meta.width, meta.height), score=p, handedness=side,
-                                  keypoints=tuple(map(tuple, pts))) for pts, p, side in found))
-
-
-def hands_device(spec: ModelSpec) -> dict[str, Any] | None:
-    """The page's version: the cascade, with the hand's drawn lines."""
-    return blaze.device(spec, "hands", edges=[list(e) for e in EDGES], noun="hand", result_key="hands")
-
-
-PIPELINES = {
-    "mediapipe_hands": Pipeline(postprocess=from_mediapipe_hands),
-    "blaze_hands": Pipeline(blaze.preprocess, blaze_hands_post, options=blaze.OPTIONS, device=hands_device),
-}
 
 
 def hand_label(hand: Hand) -> str:
@@ -156,7 +104,6 @@ TASK = register_task(TaskDef(
     name="hands",
     title="Hand detection",
     result_type=HandsResult,
-    pipelines=PIPELINES,
     draw=draw,
     agreement=agreement,
     default_pair=("hands/mediapipe-lite", "hands/mediapipe-full"),

@@ -7,7 +7,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tasks.base import Control, Pipeline, TaskDef, register_task
+from tasks.base import Control, Options, Pipeline, TaskDef, register_task
 from tasks.draw import Canvas, palette_rgb
 from zoo.byo import HubCard
 from zoo.specs import ModelSpec
@@ -99,58 +99,11 @@ class SegmentationResult:
         return {"labels": list(self.labels), "coverage": self.coverage}
 
 
-def from_mediapipe_selfie(raw: Any, hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
-    h, w = hw
-    prob = raw.segmentation_mask
-    if prob is None:
-        return SegmentationResult.empty(h, w, spec.labels)
-    return SegmentationResult.from_foreground(prob, spec.labels)
-
-
-# --- MediaPipe selfie segmentation on LiteRT: the project's own port of its graph ----------------------
-def selfie_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
-    """The frame stretched to the model's input as MediaPipe's graph samples it (no aspect ratio kept), RGB
-    in [0, 1]."""
-    from tasks.blaze import image_to_tensor
-
-    img, _ = image_to_tensor(rgb, spec.input_size, keep_aspect=False)
-    return np.ascontiguousarray((img.astype(np.float32) * (1.0 / 255.0))[None]), rgb.shape[:2]
-
-
-def selfie_post(raw: dict[str, np.ndarray], hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
-    """The person probability (the model's own sigmoid), upsampled bilinearly to the frame before any
-    threshold, so the mask's edge is smooth."""
-    prob = np.asarray(next(iter(raw.values())), np.float32)[0, :, :, 0]
-    h, w = hw
-    return SegmentationResult.from_foreground(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR),
-                                              spec.labels, threshold=spec.thresholds.score)
-
-
-# --- PP-HumanSeg (OpenCV Zoo, ONNX) --------------------------------------------------------------
-def pphumanseg_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[int, int]]:
-    """RGB resized to the input size, scaled to [-1, 1], NCHW."""
-    w, h = spec.input_size or (192, 192)
-    x = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * (2.0 / 255.0) - 1.0
-    return np.ascontiguousarray(x.transpose(2, 0, 1)[None]), rgb.shape[:2]
-
-
 def softmax(logits: np.ndarray, axis: int = 0) -> np.ndarray:
     z = np.asarray(logits, np.float32)
     z = z - z.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
-
-
-def two_class_foreground(scores: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """(1, 2, h, w) background/person scores (logits or probabilities) -> person probability at frame size."""
-    s = np.asarray(scores, np.float32)[0]
-    prob = s if (s.min() >= 0 and s.max() <= 1 and np.allclose(s.sum(axis=0), 1, atol=1e-3)) else softmax(s)
-    h, w = hw
-    return cv2.resize(prob[1], (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def pphumanseg_post(raw: dict[str, np.ndarray], hw: tuple[int, int], spec: ModelSpec) -> SegmentationResult:
-    return SegmentationResult.from_foreground(two_class_foreground(next(iter(raw.values())), hw), spec.labels)
 
 
 # --- transformers semantic segmentation (SegFormer, DeepLabV3-MobileNetV2, ...) --------------------
@@ -172,19 +125,10 @@ def hf_segmentation_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> Seg
     return logits_to_result(raw["logits"], raw["labels"], hw)
 
 
-def selfie_device(spec: ModelSpec) -> dict[str, Any]:
-    """The page's version (families.js "selfie"): the input size, the person's colour, the default threshold."""
-    w, h = spec.input_size
-    return {"family": "selfie", "input": [w, h], "labels": list(spec.labels), "color": list(color_of(1, "person")),
-            "thresholds": {"score": spec.thresholds.score}, "noun": "person", "result_key": "coverage"}
 
 
-PIPELINES = {
-    "selfie": Pipeline(selfie_pre, selfie_post, device=selfie_device),
-    "mediapipe_selfie": Pipeline(postprocess=from_mediapipe_selfie),
-    "pphumanseg": Pipeline(pphumanseg_pre, pphumanseg_post),
-    "hf_semantic_segmentation": Pipeline(postprocess=hf_segmentation_post),
-}
+# a transformers semantic segmentation model (SegFormer, DeepLabV3, a visitor's own): class logits
+HF_SEGMENTATION = Pipeline(postprocess=hf_segmentation_post)
 
 
 def color_of(index: int, label: str) -> tuple[int, int, int]:
@@ -237,15 +181,21 @@ def hub_model(card: HubCard) -> ModelSpec:
     if archs and "ForSemanticSegmentation" not in archs:
         raise card.refuse(f"is an instance/panoptic segmentation model ({archs}); the segmentation tab takes "
                           "semantic segmentation models")
-    return card.spec(task="segmentation", pipeline="hf_semantic_segmentation",
+    return card.spec(task="segmentation", pipeline=HF_SEGMENTATION,
                      options={"head": "semantic_segmentation"})
+
+
+@dataclass(frozen=True)
+class SegmentationOptions(Options):
+    """A side's settings here: the mask threshold (``min_score``) and how opaque the drawn mask is."""
+
+    opacity: float | None = None
 
 
 TASK = register_task(TaskDef(
     name="segmentation",
     title="Semantic segmentation",
     result_type=SegmentationResult,
-    pipelines=PIPELINES,
     draw=draw,
     agreement=agreement,
     default_pair=("segmentation/selfie-general", "segmentation/selfie-landscape"),
@@ -256,5 +206,6 @@ TASK = register_task(TaskDef(
         Control("min_score", "Mask threshold", 0.05, 0.95, DEFAULT_THRESHOLD, 0.05),
         Control("opacity", "Mask opacity", 0.0, 1.0, 0.5, 0.05),
     ),
+    options=SegmentationOptions,
     description="A class per pixel, with coverage per class.",
 ))

@@ -12,6 +12,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # sessions per address is tested on its own (tests/test_guard.py), with its own lower setting.
 os.environ.setdefault("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", "100000")
 
+import models  # noqa: E402,F401 - the registry: every model family registers at import
 from bench.server import free_port  # noqa: E402,F401 - the tests' and the benches' one way to pick a port
 from zoo.images import load_image, sample_image_path  # noqa: E402
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from playground.engine import predict
-from tasks import blaze
+from models import blaze
 from tasks.base import Letterbox
 from tasks.hands import HandsResult
 from tasks.pose import BLAZEPOSE_NAMES, PoseResult

@@ -3,16 +3,25 @@ import numpy as np
 import pytest
 
 from tasks.base import Letterbox, letterbox
-from tasks.face import decode_detr, decode_yunet, yunet_post
-from tasks.pose import COCO_NAMES, decode_movenet, decode_posenet_single, movenet_post, posenet_post
-from tasks.segmentation import logits_to_result, pphumanseg_post, two_class_foreground
+from models.movenet import decode_movenet, movenet_post
+from models.posenet import decode_posenet_single, posenet_post
+from models.pphumanseg import pphumanseg_post, two_class_foreground
+from models.yunet import decode_yunet, yunet_post
+from tasks.face import decode_detr
+from tasks.pose import COCO_NAMES
+from tasks.segmentation import logits_to_result
 from tests.tinymodels import posenet_outputs, yunet_outputs
+from zoo.registry import get_spec
 from zoo.specs import HubSource, ModelSpec
 
 
 def _spec(task, decoder, size, labels=()):
-    return ModelSpec(id=f"{task}/t", task=task, name="t", runtime="onnxruntime", pipeline=decoder,
-                     source=HubSource("a/b", "m.onnx", "main"), input_size=size, labels=labels)
+    """A spec as the family's own entry, at another input size: its pipeline and thresholds."""
+    family = get_spec({"yunet": "face/yunet", "posenet": "pose/posenet-mobilenet", "movenet": "pose/movenet-lightning",
+                       "pphumanseg": "segmentation/pphumanseg"}[decoder])
+    return ModelSpec(id=f"{task}/t", task=task, name="t", runtime="onnxruntime", pipeline=family.pipeline,
+                     thresholds=family.thresholds, source=HubSource("a/b", "m.onnx", "main"), input_size=size,
+                     labels=labels)
 
 
 def test_yunet_face_at_a_known_cell_decodes_to_that_place():
@@ -94,7 +103,7 @@ def test_posenet_multi_pose_decoding_finds_two_people_placed_by_hand():
     """Two people on a 20x20 grid (stride 16): a heatmap peak at each of their parts, short offsets of zero,
     and at each part's cell the displacement along each skeleton edge to the next part (forward at the
     parent, backward at the child). The decoder must give back both, every part where it was put."""
-    from tasks.pose import POSENET_EDGES, decode_posenet_multi, posenet_post
+    from models.posenet import POSENET_EDGES, decode_posenet_multi, posenet_post
 
     h = w = 20
     layout = {0: (2, 5), 1: (1, 6), 2: (1, 4), 3: (1, 7), 4: (1, 3), 5: (4, 7), 6: (4, 3), 7: (7, 8), 8: (7, 2),

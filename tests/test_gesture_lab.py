@@ -13,7 +13,8 @@ from tasks.hands import Hand
 from tests.conftest import MEDIA, REPO
 from tests.handgen import fingers, make_hand
 from playground.cli import resolve
-from zoo.local import TeachError, read_metadata, spec_for_file
+from tasks.gesture_lab import spec_for_file
+from zoo.local import TeachError, read_metadata
 
 SHAPES = {"fist": fingers(), "palm": fingers(True, True, True, True, True), "peace": fingers(index=True, middle=True)}
 

@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from playground.engine import predict
-from tasks import TASKS, hub_spec
+from pathlib import Path
+
+from tasks import TASKS, face, hub_spec
 from tests.conftest import REPO
 from tests.fakehub import FakeRepo, commit_of
 from tests.tinymodels import movenet_onnx, posenet_onnx, pphumanseg_onnx, tiny_segmentation_repo, yunet_onnx
@@ -22,8 +24,15 @@ from zoo.specs import HubSource, ModelSpec
 C1, C2 = commit_of("first"), commit_of("second")
 
 
+# the family whose pipeline and thresholds a tiny test model borrows
+FAMILY = {"yunet": "face/yunet", "posenet": "pose/posenet-mobilenet", "movenet": "pose/movenet-lightning",
+          "pphumanseg": "segmentation/pphumanseg"}
+
+
 def _spec(model_id, task, runtime, decoder, repo, filename, revision, size=None, labels=(), **kw):
-    return ModelSpec(id=model_id, task=task, name=model_id, runtime=runtime, pipeline=decoder,
+    family = get_spec(FAMILY[decoder])
+    return ModelSpec(id=model_id, task=task, name=model_id, runtime=runtime, pipeline=family.pipeline,
+                     thresholds=family.thresholds,
                      source=HubSource(repo, filename, revision, revision_is_commit=len(revision) == 40, **kw),
                      input_size=size, labels=labels, license="test", reference="https://example.org")
 
@@ -237,24 +246,29 @@ def test_byo_face_detector_needs_a_face_label(fake_hub):
                                             config={"architectures": ["DetrForObjectDetection"],
                                                     "id2label": {"0": "background", "1": "face"}}))
     spec = hub_spec("acme/face-detr", task="face")
-    assert spec.pipeline == "hf_detection_face" and spec.options["target_labels"] == [1]
+    assert spec.pipeline is face.HF_DETECTION and spec.options["target_labels"] == [1]
 
 
-def test_lock_rewrites_tags_to_commits(tmp_path):
+def test_lock_rewrites_tags_to_commits_in_the_module_that_registered_each_entry(tmp_path):
+    import importlib
+
     from playground.cli import lock_registry
-    from zoo.hub_registry import HUB
+    from zoo.hub_registry import hub_entries
+    from zoo.registry import registered_in
 
-    src = REPO / "zoo" / "hub_registry.py"
-    copy = tmp_path / "hub_registry.py"
-    copy.write_text(src.read_text())
-    unpinned = [(s, src) for s in HUB for src in s.hub_sources() if not src.revision_is_commit]
+    unpinned = [(s, src) for s in hub_entries() for src in s.hub_sources() if not src.revision_is_commit]
     assert unpinned, "nothing to lock"
-    changed = lock_registry(copy, resolve=lambda repo, rev: commit_of(repo))
+    copies = {}
+    for spec, _ in unpinned:  # each family's module, copied: the lock rewrites the copies
+        module = registered_in(spec.id)
+        copies[module] = tmp_path / f"{module}.py"
+        copies[module].write_text(Path(importlib.import_module(module).__file__).read_text())
+    changed = lock_registry(resolve=lambda repo, rev: commit_of(repo), where=copies.__getitem__)
     assert len(changed) == len(unpinned) and {c[0] for c in changed} == {s.id for s, _ in unpinned}
-    text = copy.read_text()
-    for _, src in unpinned:
+    for spec, src in unpinned:
+        text = copies[registered_in(spec.id)].read_text()
         assert f'"{commit_of(src.repo_id)}", revision_is_commit=True' in text
-    compile(text, str(copy), "exec")
+        compile(text, "copy", "exec")
 
 
 def test_byo_image_classifier_becomes_a_gesture_model_over_hand_crops(fake_hub, tmp_path):

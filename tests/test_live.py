@@ -121,7 +121,7 @@ def test_each_browser_session_gets_a_fresh_copy_of_the_stream_state(frames):
 
     template = StreamSession("face", MODELS, CONTROLS)
     s1, s2 = copy.deepcopy(template), copy.deepcopy(template)
-    assert s1 is not s2 and s1.models == MODELS and s1.controls == CONTROLS
+    assert s1 is not s2 and s1.models == MODELS and {k: o.to_json() for k, o in s1.controls.items()} == CONTROLS
     outs = _drain(s1, frames[0])  # frames carry no models: the session's own are used
     assert outs["a"].prediction.model == MODELS["a"] and outs["b"].prediction.model == MODELS["b"]
     s1.set_model("b", "face/blazeface-full")

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from bench.parity import compare, scaled
-from tasks import blaze
+from models import blaze
 from tasks.base import infer, letterbox
-from zoo.registry import BUNDLED, get_spec, offline_available
+from zoo.registry import get_spec, offline_available, registered
 from zoo.runtimes import runtime
 
+BUNDLED = [s for s in registered() if s.bundled]
 PORTS = [s.reference_of for s in BUNDLED if s.reference_of]
 
 

@@ -31,12 +31,12 @@ def _runner(spec, path):
 
 TOY = TaskDef(
     name="toy", title="Toy brightness", result_type=Brightness,
-    pipelines={"mean": Pipeline(lambda rgb, spec: (rgb.mean(axis=2) / 255.0, None),
-                                lambda raw, meta, spec: Brightness(raw * spec.options["gain"]), options=("gain",))},
     draw=lambda canvas, result, **_: None, agreement=lambda a, b: {"score": 1.0 - abs(a.value - b.value),
                                                                    "summary": "brightness"},
     default_pair=("toy/plain", "toy/double"), description="How bright the frame is.")
-SPECS = [ModelSpec(id=f"toy/{name}", task="toy", name=f"{name} brightness", runtime="toy_mean", pipeline="mean",
+MEAN = Pipeline(lambda rgb, spec: (rgb.mean(axis=2) / 255.0, None),
+                lambda raw, meta, spec: Brightness(raw * spec.options["gain"]), options=("gain",))
+SPECS = [ModelSpec(id=f"toy/{name}", task="toy", name=f"{name} brightness", runtime="toy_mean", pipeline=MEAN,
                    source=BundledSource("numpy", ""), input_size=None, license="MIT",
                    reference="https://example.org/toy", options={"gain": gain})
          for name, gain in (("plain", 1.0), ("double", 2.0))]
@@ -80,7 +80,7 @@ def test_a_bad_entry_fails_loudly(toy):
 
     with pytest.raises(ValueError, match="option\\(s\\) gian are read by neither"):
         check_spec(replace(SPECS[0], options={"gian": 1.0}))
-    with pytest.raises(ValueError, match="no pipeline 'median'"):
+    with pytest.raises(ValueError, match="its pipeline is str, not a tasks.base.Pipeline"):
         check_spec(replace(SPECS[0], pipeline="median"))
     with pytest.raises(ValueError, match="unknown runtime"):
         check_spec(replace(SPECS[0], runtime="toy_median"))

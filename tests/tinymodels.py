@@ -72,7 +72,7 @@ def posenet_outputs(grid_hw=(5, 3), peaks=None):
     off[0, :17] = 3.0
     off[0, 17:] = 2.0
     # mid-range displacements that lead along the skeleton from each part's peak to the next part's
-    from tasks.pose import POSENET_EDGES
+    from models.posenet import POSENET_EDGES
 
     fwd, bwd = np.zeros((1, 32, gh, gw)), np.zeros((1, 32, gh, gw))
     for e, (parent, child) in enumerate(POSENET_EDGES):

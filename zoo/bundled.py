@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from zoo.errors import ModelUnavailableError
+from zoo import settings
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,10 @@ FILES: dict[str, tuple[str, Archive]] = {
 
 def models_dir() -> Path:
     """Where fetched files are kept (``ZOO_MODELS_DIR``; default ``~/.cache/vision-playground/models``)."""
-    env = os.environ.get("ZOO_MODELS_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    chosen = settings.get("ZOO_MODELS_DIR")
+    if chosen:
+        return Path(chosen)
+    base = settings.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "vision-playground" / "models"
 
 

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from zoo import hub
 from zoo.errors import RefusedModelError, clip
-from zoo.specs import HubSource, ModelSpec
+from zoo.specs import HubSource, ModelSpec, Thresholds
+from zoo import settings
 
 log = logging.getLogger(__name__)
 
 PICKLE_EXT = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 _ID = re.compile(r"^hf:(?P<repo>[^@\s]+)(@(?P<rev>\S+))?$")
 _lock = threading.Lock()
-_known: dict[str, ModelSpec] = {}
+_known: dict[str, "HubCard"] = {}
 
 
 def parse(model_id: str) -> tuple[str, str | None]:
@@ -61,15 +61,15 @@ class HubCard:
     def refuse(self, why: str) -> RefusedModelError:
         return RefusedModelError(f"{self.model_id} {why}")
 
-    def spec(self, *, task: str, pipeline: str, runtime: str = "transformers", options: Mapping[str, Any] | None = None,
-             detector: HubSource | None = None) -> ModelSpec:
+    def spec(self, *, task: str, pipeline: Any, runtime: str = "transformers", options: Mapping[str, Any] | None = None,
+             detector: HubSource | None = None, thresholds: Thresholds | None = None) -> ModelSpec:
         """The entry for this card, as the task decided to run it."""
         return ModelSpec(
             id=self.model_id, task=task, name=f"{self.repo_id} (from the Hub)", runtime=runtime, pipeline=pipeline,
             source=HubSource(self.repo_id, self.weights, self.commit, revision_is_commit=True, extra_files=self.files),
             detector=detector, input_size=None, license=self.license or "see the model card",
             reference=f"https://huggingface.co/{self.repo_id}", options=dict(options or {}),
-            note="Added from the Hub by a user.")
+            thresholds=thresholds or Thresholds(), note="Added from the Hub by a user.")
 
 
 def read_card(model_id: str) -> HubCard:
@@ -108,40 +108,29 @@ def read_card(model_id: str) -> HubCard:
 
 # --- the command line's remembered list (the app keeps added models in the visitor's session) --------
 def _store() -> Path:
-    root = Path(os.environ.get("ZOO_CACHE_DIR", Path.home() / ".cache" / "vision-playground"))
+    root = settings.cache_dir()
     return root / "byo.json"
 
 
-def _source_data(src: HubSource) -> dict:
-    return {"repo_id": src.repo_id, "filename": src.filename, "revision": src.revision,
-            "extra_files": list(src.extra_files)}
-
-
-def _source(data: dict) -> HubSource:
-    return HubSource(data["repo_id"], data["filename"], data["revision"], revision_is_commit=True,
-                     extra_files=tuple(data["extra_files"]))
-
-
-def remember(spec: ModelSpec) -> None:
-    """Keep an accepted entry for this process and in the remembered list, so that a cached model runs
-    offline later (``python -m zoo run hf:...``)."""
+def remember(card: HubCard) -> None:
+    """Keep an accepted card for this process and in the remembered list, so that a cached model runs
+    offline later (``python -m zoo run hf:...``): its entry is made again by the same task rule, with the same
+    thresholds and options."""
     with _lock:
-        _known[spec.id] = spec
-    data = {"id": spec.id, "task": spec.task, "name": spec.name, "runtime": spec.runtime, "pipeline": spec.pipeline,
-            "options": dict(spec.options), "license": spec.license, "source": _source_data(spec.source),
-            "detector": _source_data(spec.detector) if spec.detector else None}
+        _known[card.model_id] = card
+    data = {**asdict(card), "id2label": {str(k): v for k, v in card.id2label.items()}}
     path = _store()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         old = json.loads(path.read_text()) if path.is_file() else {}
-        old[spec.id] = data
+        old[card.model_id] = data
         path.write_text(json.dumps(old, indent=1))
     except (OSError, ValueError) as exc:
-        log.warning("could not remember %s: %s", spec.id, exc)
+        log.warning("could not remember %s: %s", card.model_id, exc)
 
 
-def recall(model_id: str) -> ModelSpec | None:
-    """An entry accepted earlier (in this process, or remembered on disk), or None."""
+def recall(model_id: str) -> HubCard | None:
+    """A card accepted earlier (in this process, or remembered on disk), or None."""
     repo_id, revision = parse(model_id)
     key = model_id_for(repo_id, revision)
     with _lock:
@@ -149,17 +138,10 @@ def recall(model_id: str) -> ModelSpec | None:
             return _known[key]
     try:
         data = json.loads(_store().read_text()).get(key)
-    except (OSError, ValueError):
-        return None
-    if not data:
-        return None
-    spec = ModelSpec(
-        id=data["id"], task=data["task"], name=data["name"], runtime=data.get("runtime", "transformers"),
-        pipeline=data.get("pipeline") or data["decoder"], source=_source(data["source"]),
-        detector=_source(data["detector"]) if data.get("detector") else None, input_size=None,
-        license=data.get("license") or "see the model card",
-        reference=f"https://huggingface.co/{data['source']['repo_id']}", options=data.get("options", {}),
-        note="Added from the Hub by a user.")
+        card = HubCard(**{**data, "architectures": tuple(data["architectures"]), "files": tuple(data["files"]),
+                          "id2label": {int(k): v for k, v in data["id2label"].items()}})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # nothing remembered, or written by an older version: the card is read again
     with _lock:
-        _known[key] = spec
-    return spec
+        _known[key] = card
+    return card

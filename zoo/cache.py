@@ -4,7 +4,6 @@ from __future__ import annotations
 import ctypes
 import logging
 import socket
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -17,6 +16,7 @@ from urllib.error import URLError
 from zoo.errors import ModelLoadError, ModelUnavailableError, ZooError
 from zoo.runtimes import Runner, runtime
 from zoo.specs import BundledSource, LocalSource, ModelSpec
+from zoo import settings
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,7 @@ class _Entry:
 
 def default_max_models() -> int:
     """Loaded models kept at once: at least the default pairs of every tab (10) and a few more."""
-    try:
-        return max(1, int(os.environ.get("ZOO_MAX_MODELS", "16")))
-    except ValueError:
-        return 16
+    return settings.get("ZOO_MAX_MODELS")
 
 
 class ModelCache:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from zoo.errors import HubError, RefusedModelError, clip
-from zoo.settings import env_flag
+from zoo import settings
 from zoo.specs import HubSource
 
 log = logging.getLogger(__name__)
@@ -26,27 +26,27 @@ COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 def max_download_bytes() -> int:
-    return int(os.environ.get("ZOO_MAX_DOWNLOAD_BYTES", str(1 << 30)))  # 1 GiB by default
+    return settings.get("ZOO_MAX_DOWNLOAD_BYTES")
 
 
 def endpoint() -> str | None:
-    return os.environ.get("HF_ENDPOINT") or None
+    return settings.get("HF_ENDPOINT") or None
 
 
 def offline() -> bool:
-    return env_flag("HF_HUB_OFFLINE")
+    return settings.get("HF_HUB_OFFLINE")
 
 
 def cache_dir() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"),
-                                                     "huggingface")
+    if settings.get("HF_HUB_CACHE"):
+        return Path(settings.get("HF_HUB_CACHE"))
+    home = settings.get("HF_HOME") or os.path.join(settings.get("XDG_CACHE_HOME") or Path.home() / ".cache",
+                                                   "huggingface")
     return Path(home) / "hub"
 
 
 def token() -> str | bool | None:
-    return os.environ.get("HF_TOKEN") or None
+    return settings.get("HF_TOKEN") or None
 
 
 def validate_repo_id(repo_id: str) -> str:

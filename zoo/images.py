@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from zoo.settings import env_int
+from zoo import settings
 from zoo.errors import ZooError
 
 # Formats the playground decodes; anything else is refused from its header.
@@ -34,20 +34,20 @@ _REDUCIBLE = ("L", "LA", "La", "RGB", "RGBA", "RGBa", "CMYK", "YCbCr", "I", "F")
 
 
 def max_pixels() -> int:
-    return env_int("ZOO_MAX_PIXELS", 50_000_000)
+    return settings.get("ZOO_MAX_PIXELS")
 
 
 def max_side() -> int:
     """The longest side accepted (OpenCV's remap, inside MediaPipe, aborts the process at 32767)."""
-    return min(env_int("ZOO_MAX_SIDE", 16_384), 16_384)
+    return min(settings.get("ZOO_MAX_SIDE"), 16_384)
 
 
 def max_aspect() -> float:
-    return float(env_int("ZOO_MAX_ASPECT", 20))
+    return float(settings.get("ZOO_MAX_ASPECT"))
 
 
 def max_file_bytes() -> int:
-    return env_int("ZOO_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
+    return settings.get("ZOO_MAX_IMAGE_BYTES")
 
 
 class ImageError(ZooError, ValueError):

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
-from zoo.specs import LocalSource, ModelSpec
 
 FORMAT = "vision-playground/gesture-head/1"
 
@@ -35,16 +34,3 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def spec_for_file(model_id: str, *, path: str | Path | None = None) -> ModelSpec:
-    """``file:PATH`` of an exported head -> its zoo entry (the command line). The app gives a head the
-    session trained an id of its own (``mine:...``) and its ``path``, which never reaches the visitor."""
-    path = Path(path if path is not None else model_id[len("file:"):]).expanduser()
-    if not path.is_file():
-        raise TeachError(f"{path}: no such file")
-    meta = read_metadata(path)
-    return ModelSpec(
-        id=model_id, task="gesture", name=f"My gestures: {', '.join(meta['classes'])} ({meta['head']} head)",
-        runtime="gesture_head", pipeline="trained_head", source=LocalSource(str(path.resolve())), input_size=None,
-        labels=tuple(meta["classes"]), license="yours", reference="https://arxiv.org/abs/1801.04381",
-        note=f"Trained in the gesture lab ({meta['head']} head"
-             + (f" on {meta['backbone']}" if meta.get("backbone") else "") + ").")

@@ -89,16 +89,19 @@ Source = Union[BundledSource, HubSource, LocalSource]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """A model's default thresholds as its reference code sets them, and where that is: the score below which
-    a result is dropped (for segmentation, the mask threshold), and the NMS overlap where the model has NMS."""
+    """A model's thresholds in one place, read by its decode and by the UI: the reference score below which a
+    result is dropped (for segmentation, the mask threshold) with where that number comes from, the NMS
+    overlap where the model has NMS, and ``floor``, the lowest score its decode produces: the Score slider runs
+    from ``floor`` to 1, and every step of it changes what is shown."""
 
     score: float = 0.5
     nms: float | None = None
     source: str = "the playground's default"
+    floor: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.score <= 1.0 or (self.nms is not None and not 0.0 < self.nms <= 1.0):
-            raise ValueError(f"thresholds out of range: score {self.score}, nms {self.nms}")
+        if not 0.0 <= self.floor <= self.score <= 1.0 or (self.nms is not None and not 0.0 < self.nms <= 1.0):
+            raise ValueError(f"thresholds out of range: floor {self.floor}, score {self.score}, nms {self.nms}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,9 @@ class ModelSpec:
     task: str
     name: str
     runtime: str  # a registered runtime (zoo.runtimes.register_runtime)
-    pipeline: str  # one of its task's pipelines (pre- and post-processing)
+    # its pre- and post-processing: a tasks.base.Pipeline, defined beside the entry in its model family's module
+    # (the zoo carries it and never calls it)
+    pipeline: Any
     source: Source
     input_size: tuple[int, int] | None  # (width, height) the network sees; None: any
     labels: tuple[str, ...] = ()

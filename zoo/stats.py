@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections import defaultdict, deque
 from pathlib import Path
 
 import numpy as np
+from zoo import settings
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -16,7 +16,7 @@ _recent: dict[str, deque] = defaultdict(lambda: deque(maxlen=200))
 
 
 def bench_file() -> Path:
-    root = Path(os.environ.get("ZOO_CACHE_DIR", Path.home() / ".cache" / "vision-playground"))
+    root = settings.cache_dir()
     return root / "bench.json"
 
 

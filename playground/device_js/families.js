@@ -1,5 +1,5 @@
 // Pre- and post-processing in the page, one entry per model family, the same steps as the server's Python
-// (tasks/blaze.py, tasks/face.py) with the constants the zoo's spec gives (never typed here a second time).
+// (models/blaze.py, tasks/face.py) with the constants the zoo's spec gives (never typed here a second time).
 // Each family: preprocess(rgba, width, height, spec) -> {input: Float32Array, meta};
 //              postprocess(outputs [{data, shape}], meta, spec, mirrorWidth) -> {items: [...]};
 // or one run(models, rgba, width, height, spec, mirrorWidth, runModel) for several models (a cascade).
@@ -38,7 +38,7 @@ export function sample(rgba, width, height, outW, outH, m, low, high, replicate)
   return out;
 }
 
-// Anchor centres in MediaPipe's SSD order (tasks/blaze.py ssd_anchors).
+// Anchor centres in MediaPipe's SSD order (models/blaze.py ssd_anchors).
 const anchorCache = new Map();
 export function ssdAnchors(size, strides, perLayer) {
   const key = `${size}/${strides.join(",")}/${perLayer}`;
@@ -66,7 +66,7 @@ function iou(a, b) {
   return union > 0 ? inter / union : 0;
 }
 
-// MediaPipe's weighted NMS (tasks/blaze.py weighted_nms): hits under mergeMin suppress but are not averaged.
+// MediaPipe's weighted NMS (models/blaze.py weighted_nms): hits under mergeMin suppress but are not averaged.
 export function weightedNms(hits, threshold, mergeMin) {
   let order = hits.slice().sort((p, q) => q.score - p.score);
   const out = [];
@@ -88,7 +88,7 @@ export function weightedNms(hits, threshold, mergeMin) {
 
 const sigmoid = (v) => 1 / (1 + Math.exp(-Math.max(-80, Math.min(80, v))));
 
-// BlazeFace's SSD decode (tasks/blaze.py decode_ssd + detect): hits in frame pixels, best first.
+// BlazeFace's SSD decode (models/blaze.py decode_ssd + detect): hits in frame pixels, best first.
 function detect(outputs, meta, d, minScore, nms, mergeMin) {
   const k = d.keypoints;
   const reg = outputs.find((o) => o.shape[o.shape.length - 1] >= 4 + 2 * k);
@@ -112,7 +112,7 @@ function detect(outputs, meta, d, minScore, nms, mergeMin) {
                              keypoints: h.keypoints.map(toFrame)}));
 }
 
-// MediaPipe's regions (tasks/blaze.py): a rotated square, centre (cx, cy), side, angle.
+// MediaPipe's regions (models/blaze.py): a rotated square, centre (cx, cy), side, angle.
 function rotation(p0, p1, target) {
   const r = target - Math.atan2(-(p1[1] - p0[1]), p1[0] - p0[0]);
   return r - 2 * Math.PI * Math.floor((r + Math.PI) / (2 * Math.PI));
@@ -149,7 +149,7 @@ function boxOf(points, width, height) {
   return [Math.max(0, x0), Math.max(0, y0), Math.min(width, x1), Math.min(height, y1)];
 }
 
-// MediaPipe's RefineLandmarksFromHeatmapCalculator (tasks/blaze.py refine_from_heatmap).
+// MediaPipe's RefineLandmarksFromHeatmapCalculator (models/blaze.py refine_from_heatmap).
 function refineFromHeatmap(points, heat, crop, kernel = 7, minConfidence = 0.5) {
   const [, hmH, hmW, ch] = heat.shape, off = (kernel - 1) >> 1;
   return points.map((p, i) => {
@@ -300,12 +300,12 @@ export const FAMILIES = {
               bitmap};
     },
   },
-  // detector -> MediaPipe's region -> landmark model on the rotated crop (tasks/blaze.py plan), per frame
+  // detector -> MediaPipe's region -> landmark model on the rotated crop (models/blaze.py plan), per frame
   cascade: {
     models: ["model_url", "landmark_url"],
     async run(models, rgba, width, height, spec, mirrorWidth, runModel) {
       const d = spec.detector, lm = spec.landmark;
-      // the frame, and with spec.tiles its 2x2 overlapping windows (tasks/blaze.py tiles): a second look at
+      // the frame, and with spec.tiles its 2x2 overlapping windows (models/blaze.py tiles): a second look at
       // the people too small for the detector in the whole frame
       const windows = [[0, 0, width, height]];
       if (spec.tiles) {
@@ -319,10 +319,10 @@ export const FAMILIES = {
         const input = sample(rgba, width, height, d.size, d.size, [1 / s, 0, x0 - tx / s, 0, 1 / s, y0 - ty / s],
                              d.range[0], d.range[1], false);
         const meta = {scale: s, pad: [tx - x0 * s, ty - y0 * s]};  // input pixels -> frame pixels
-        hits.push(...detect(await runModel(models[0], input), meta, d, spec.detector_min_score, d.iou || 0.3, 0.0));
+        hits.push(...detect(await runModel(models[0], input), meta, d, spec.detector_min_score, spec.nms, 0.0));
       }
       if (windows.length > 1) {  // the same person in the frame and in a tile: the best stays
-        hits = weightedNms(hits, 0.3, Infinity).sort((p, q) => q.score - p.score);
+        hits = weightedNms(hits, spec.nms, Infinity).sort((p, q) => q.score - p.score);
       }
       hits = hits.slice(0, spec.max_instances + (windows.length > 1 ? spec.max_instances >> 1 : 0));
       const found = [];

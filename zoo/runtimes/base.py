@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from zoo.errors import ZooError
+from zoo import settings
 
 
 class Runner(Protocol):
@@ -68,16 +69,14 @@ def runtime(name: str) -> Runtime:
 
 def threads_per_model() -> int:
     """Threads each model may use: A and B run at once, so each gets half of the cores."""
-    env = os.environ.get("ZOO_THREADS_PER_MODEL")
-    if env:
-        return max(1, int(env))
-    return max(1, (os.cpu_count() or 2) // 2)
+    chosen = settings.get("ZOO_THREADS_PER_MODEL")
+    return chosen if chosen else max(1, (os.cpu_count() or 2) // 2)
 
 
 class Cascade:
     """Two models in turn: a detector on each of the plan's inputs (``plan.firsts``: the whole frame, and
     tiles of it when the entry asks), then a landmark model on each crop the task's plan cuts from the
-    detector's outputs (``plan.crops``; see tasks.blaze). Only runs; decides nothing."""
+    detector's outputs (``plan.crops``; see models.blaze). Only runs; decides nothing."""
 
     def __init__(self, detector: Runner, landmark: Runner):
         self.detector, self.landmark = detector, landmark

@@ -87,7 +87,7 @@ class DetectThenPose:
     """Two transformers models in turn: an object detector finds people, a top-down pose model (ViTPose)
     reads each person's box. Both processors and models run here; the pose task maps the output."""
 
-    def __init__(self, pose_folder: Path, detector_folder: Path, options: dict):
+    def __init__(self, pose_folder: Path, detector_folder: Path, options: dict, min_score: float):
         import torch
         import transformers
 
@@ -104,7 +104,7 @@ class DetectThenPose:
         self.person_ids = {i for i, name in self.detector.config.id2label.items() if str(name).lower() == wanted}
         if not self.person_ids:
             raise RefusedModelError(f"{detector_folder.name}: the detector has no '{wanted}' class")
-        self.min_score = float(options.get("detector_min_score", 0.5))
+        self.min_score = float(min_score)
         self.max_people = int(options.get("max_people", 5))
         self._torch = torch
 
@@ -128,11 +128,11 @@ class DetectThenPose:
                 "scores": np.stack([p["scores"].float().numpy() for p in people])}
 
 
-@register_runtime("transformers_pose", options=("person_label", "detector_min_score", "max_people"),
+@register_runtime("transformers_pose", options=("person_label", "max_people"),
                   requires=("torch", "transformers"))
 def load_detect_then_pose(spec: ModelSpec, path: Any) -> DetectThenPose:
     """``path`` is (pose model file, detector file): the spec names its detector (see zoo.cache.load)."""
     if not isinstance(path, tuple) or None in path:
         raise RuntimeError(f"{spec.id}: needs a pose model and a person detector")
     pose, det = (p if p.is_dir() else p.parent for p in path)
-    return DetectThenPose(pose, det, dict(spec.options))
+    return DetectThenPose(pose, det, dict(spec.options), min_score=spec.thresholds.floor)

@@ -18,7 +18,7 @@ import numpy as np
 from tasks.base import Letterbox, nms, sigmoid
 
 # The spec options a cascade entry's pipeline reads (see plan() and the landmark stages in hands and pose).
-OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "min_presence", "tiles")
+OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "tiles")
 
 
 # --- the detector -----------------------------------------------------------------------------------
@@ -430,9 +430,9 @@ def shifted(d: Detection, dx: float, dy: float) -> Detection:
     return Detection(d.score, d.box + np.array([dx, dy, dx, dy], np.float32), d.keypoints + np.array([dx, dy]))
 
 
-def plan(rgb: np.ndarray, options: Mapping[str, Any]) -> tuple[CascadePlan, CascadeMeta]:
+def plan(rgb: np.ndarray, options: Mapping[str, Any], *, nms_iou: float) -> tuple[CascadePlan, CascadeMeta]:
     """The detector's letterboxed inputs (the frame, and its 2x2 tiles when ``options["tiles"]``) and how to
-    cut the landmark crops from what it finds: hits from all inputs merged by NMS, best first."""
+    cut the landmark crops from what it finds: hits from all inputs merged by NMS at ``nms_iou``, best first."""
     det_in = NetInput.from_options(options["detector"])
     lm_in = NetInput.from_options(options["landmark"])
     h, w = rgb.shape[:2]
@@ -445,16 +445,16 @@ def plan(rgb: np.ndarray, options: Mapping[str, Any]) -> tuple[CascadePlan, Casc
     strides = tuple(options["detector"]["strides"])
     k = int(options["detector"]["keypoints"])
     merge = {"per_layer": int(options["detector"].get("per_layer", 2)),
-             "iou": float(options["detector"].get("iou", 0.3)), "weighted": bool(options["detector"].get("weighted"))}
+             "iou": nms_iou, "weighted": bool(options["detector"].get("weighted"))}
     replicate = options["landmark"].get("border") == "replicate"
     most = int(options.get("max_instances", 2))
-    min_score = float(options.get("detector_min_score", 0.5))
+    min_score = float(options["detector_min_score"])
 
     def crops(raws: list[Mapping[str, np.ndarray]]) -> list[tuple[np.ndarray, Roi]]:
         dets = [shifted(d, ox, oy) for raw, (_, lb, (ox, oy)) in zip(raws, passes)
                 for d in detect(raw, lb, det_in.size, strides, k, min_score, **merge)]
         if len(passes) > 1 and dets:  # the same person seen in the frame and in a tile: keep the best
-            keep = nms(np.stack([d.box for d in dets]), np.array([d.score for d in dets], np.float32), 0.3)
+            keep = nms(np.stack([d.box for d in dets]), np.array([d.score for d in dets], np.float32), nms_iou)
             dets = sorted((dets[i] for i in keep), key=lambda d: -d.score)
         # a few more candidates than wanted: the landmark stage's presence score removes false hits
         rois = [rule(d) for d in dets[: most + (most // 2 if len(passes) > 1 else 0)]]
@@ -473,19 +473,19 @@ def plan(rgb: np.ndarray, options: Mapping[str, Any]) -> tuple[CascadePlan, Casc
             CascadeMeta(h, w, lm_in.size, memory))
 
 
-def device(spec: Any, landmarks: str, **extra: Any) -> dict[str, Any]:
+def device(spec: Any, landmarks: str, *, min_presence: float, **extra: Any) -> dict[str, Any]:
     """A cascade's page version (playground/device_js/families.js "cascade"): the numbers :func:`plan` and the
     landmark stage read, from the spec."""
     o = spec.options
     return {"family": "cascade", "landmarks": landmarks, "detector": dict(o["detector"]), "landmark": dict(o["landmark"]),
             "roi": o["roi"], "max_instances": int(o.get("max_instances", 2)), "tiles": bool(o.get("tiles")),
-            "detector_min_score": float(o.get("detector_min_score", 0.5)),
-            "min_presence": float(o.get("min_presence", 0.5)), **extra}
+            "detector_min_score": float(o["detector_min_score"]), "nms": spec.thresholds.nms,
+            "min_presence": min_presence, **extra}
 
 
 def preprocess(rgb: np.ndarray, spec: Any) -> tuple[CascadePlan, CascadeMeta]:
-    """The task pipelines' first step for a cascade entry (``spec.options`` holds its numbers)."""
-    return plan(rgb, spec.options)
+    """A cascade entry's first step (``spec.options`` holds its numbers, ``spec.thresholds`` its NMS)."""
+    return plan(rgb, spec.options, nms_iou=spec.thresholds.nms)
 
 
 def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, crop: int, kernel: int = 7,
