@@ -82,7 +82,7 @@ def points_of(item: Any) -> np.ndarray:
 
 def compare(port: Any, ref: Any) -> dict[str, Any]:
     """One frame: counts, matched boxes' IoU and landmark distance, or the masks' IoU."""
-    from tasks.base import match_boxes
+    from tasks.agreement import match_boxes
 
     if hasattr(port, "foreground_mask"):
         a, b = port.foreground_mask(), ref.foreground_mask()
@@ -159,7 +159,7 @@ def jitter(model_id: str, rgb: np.ndarray, seconds: float = 2.0, fps: int = 30) 
     shots = [np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8) for _ in range(int(seconds * fps))]
     runs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for spec in (get_spec(model_id), get_spec(f"{model_id}-graph")):
-        runner = runtime(spec.runtime).load_tracking(spec, resolve_path(spec))
+        runner = runtime(spec.runtime).load_stream(spec, resolve_path(spec))
         pts, seen = [], []
         for frame in shots:
             res, _ = infer(spec, frame, runner=runner)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from tasks.base import Letterbox, nms, sigmoid
+from tasks.geometry import Letterbox, nms, sigmoid
 
 # The spec options a cascade entry's pipeline reads (see plan() and the landmark stages in hands and pose).
 OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "tiles")

@@ -8,7 +8,8 @@ import numpy as np
 
 from models import blaze
 from models.mp_common import APACHE, mp_file, reference
-from tasks.base import Letterbox, Pipeline
+from tasks.base import Pipeline
+from tasks.geometry import Letterbox
 from tasks.face import Face, FaceResult
 from zoo.registry import register_models
 from zoo.specs import ModelSpec, Thresholds

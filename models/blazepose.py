@@ -11,7 +11,9 @@ import numpy as np
 
 from models import blaze
 from models.mp_common import APACHE, mp_file, reference
-from tasks.base import Pipeline, match_boxes, sigmoid
+from tasks.agreement import match_boxes
+from tasks.base import Pipeline
+from tasks.geometry import sigmoid
 from tasks.pose import BLAZEPOSE_NAMES, EDGE_NAMES, VISIBLE, Person, PoseResult, person_from_points
 from zoo.registry import register_models
 from zoo.specs import HubSource, ModelSpec, Thresholds

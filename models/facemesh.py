@@ -9,7 +9,9 @@ import numpy as np
 from models import blaze
 from models.blazeface import DETECTOR, FILES, KEYPOINT_NAMES
 from models.mp_common import APACHE, mp_file, reference
-from tasks.base import Pipeline, box_of, sigmoid
+from tasks.base import Pipeline
+from tasks.geometry import sigmoid
+from tasks.results import box_of
 from tasks.face import Face, FaceResult, mesh_edges
 from zoo.registry import register_models
 from zoo.specs import ModelSpec, Thresholds

@@ -11,7 +11,8 @@ import numpy as np
 from models import blaze
 from models.mp_common import APACHE, mp_file, reference
 from tasks import gesture
-from tasks.base import Pipeline, box_of
+from tasks.base import Pipeline
+from tasks.results import box_of
 from tasks.gesture import GestureResult
 from tasks.hands import EDGES, Hand, HandsResult
 from zoo.registry import register_models

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tasks.base import Letterbox, Pipeline, letterbox
+from tasks.base import Pipeline
+from tasks.geometry import Letterbox, letterbox
 from tasks.pose import COCO_NAMES, PoseResult, person_from_points
 from zoo.registry import register_models
 from zoo.specs import HubSource, ModelSpec, Thresholds

@@ -89,7 +89,7 @@ class LocalBackend:
         MODELS.get(spec, progress)
 
     def end_stream(self, key: str) -> None:
-        """Nothing: a stream's own runners close with its session (``playground.live.TrackingRunners``)."""
+        """Nothing: a stream's own runners close with its session (``playground.stream_runners.StreamRunners``)."""
 
 
 def _lost(exc: BaseException) -> bool:

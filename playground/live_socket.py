@@ -41,7 +41,8 @@ import orjson
 
 from playground import device
 from playground.guard import BUDGET, LIVE_STARTS, address_of
-from playground.live import StreamSession, max_frame_pixels, max_frame_side, user_message
+from playground.live import max_frame_pixels, max_frame_side, StreamSession
+from playground.pair import user_message
 from zoo.errors import BusyError
 from zoo.images import ImageError, check_jpeg
 from zoo import settings
@@ -51,7 +52,9 @@ log = logging.getLogger(__name__)
 PATH = "/live/ws"
 ASSETS = "/live/static/"  # the live view's own browser files (playground/static), by name, nothing else
 STATIC = Path(__file__).parent / "static"
-SCRIPTS = ("live.js", "live_worker.js")
+# the live view's scripts: its parts in the order the page loads them, then the socket's Worker
+VIEW_SCRIPTS = ("live_panes.js", "live_draw.js", "live_readouts.js", "live.js")
+SCRIPTS = (*VIEW_SCRIPTS, "live_worker.js")
 HEADER = struct.Struct("<IB3x")  # seq, flags
 MIRRORED, ONLY_A, ONLY_B = 1, 2, 4
 STATUS_EVERY_S = 0.5  # how often a side whose model is loading says how it goes
@@ -288,7 +291,7 @@ class Connection:
             if getattr(session, "live_generation", 0) == generation:
                 TICKETS.revoke(session)
                 session.follow(None)
-                await asyncio.to_thread(session.end_tracking)  # the stream has ended; its video-mode runners go
+                await asyncio.to_thread(session.end_stream_runners)  # the stream has ended; its video-mode runners go
 
     async def on_text(self, text: str) -> None:
         try:

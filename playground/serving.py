@@ -3,7 +3,7 @@
 One deployment, ``ZooModels``. Each replica keeps a bounded set of loaded models (``@serve.multiplexed``,
 least recently used evicted and closed), and Serve routes a call to a replica that already holds its
 model. A model is named by its multiplexed id: the zoo id for the shared models, and the zoo id plus a
-stream key for a live stream's own tracking runner (MediaPipe's video mode), so that a stream's frames
+stream key for a live stream's own stream-mode runner (one that follows what it found from frame to frame), so that a stream's frames
 reach the replica that holds its state for the stream's life; ``end_stream`` closes that state. A replica
 that dies takes only its streams' state with it: their next frame goes to another replica and starts
 fresh. Only ``tasks.infer`` runs here: tracking ids, mirroring and drawing stay in the front end.
@@ -140,12 +140,11 @@ def reachable(address: str, timeout_s: float = 5.0) -> None:
 
 
 def multiplexed_id(spec: Any, stream_key: str | None) -> str:
-    """The id a call is routed by: the model's own, or the model's for one stream when it keeps tracking
-    state (so that the stream's frames go to the replica holding that state)."""
+    """The id a call is routed by: the model's own, or the model's for one stream when it runs in stream
+    mode (so that the stream's frames go to the replica holding that state)."""
     from zoo.runtimes import runtime
 
-    rt = runtime(spec.runtime)
-    if stream_key and rt.load_tracking is not None and rt.tracks(spec):
+    if stream_key and runtime(spec.runtime).has_stream_mode(spec):
         return f"{spec.id}{STREAM_MARK}{stream_key}"
     return spec.id
 
@@ -153,19 +152,18 @@ def multiplexed_id(spec: Any, stream_key: str | None) -> str:
 class Held:
     """One model on a replica: loaded on first use (off the replica's event loop), closed when evicted."""
 
-    def __init__(self, spec: Any, tracking: bool) -> None:
-        self.spec, self.tracking = spec, tracking
+    def __init__(self, spec: Any, stream_mode: bool) -> None:
+        self.spec, self.stream_mode = spec, stream_mode
         self.runner: Any = None
         self._lock = threading.Lock()
 
     def load(self) -> Any:
         with self._lock:
             if self.runner is None:
-                if self.tracking:
-                    from zoo.cache import resolve_path
-                    from zoo.runtimes import runtime
+                if self.stream_mode:
+                    from zoo.cache import open_stream_runner
 
-                    self.runner = runtime(self.spec.runtime).load_tracking(self.spec, resolve_path(self.spec))
+                    self.runner = open_stream_runner(self.spec)
                 else:
                     from zoo.cache import load
 
@@ -227,7 +225,7 @@ def deployment(settings: ServeSettings | None = None):
             await asyncio.to_thread(held.load)
 
         async def end_stream(self, key: str) -> bool:
-            """Close the stream's tracking runner held here (the next frame, if any, starts afresh)."""
+            """Close the stream's stream-mode runner held here (the next frame, if any, starts afresh)."""
             held = self._held.get(key)
             if held is None:
                 return False

@@ -23,8 +23,9 @@ from tasks.base import TaskDef
 from playground import backends, device
 from playground.components import ImageInput, OutputImage, OutputSlider
 from playground.limits import one_at_a_time
-from playground.live import StreamSession, predict_pair, user_message
-from playground.live_socket import open_live, script_url
+from playground.live import StreamSession
+from playground.pair import predict_pair, user_message
+from playground.live_socket import VIEW_SCRIPTS, open_live, script_url
 from playground.video import MAX_VIDEO_SECONDS, video_steps
 from zoo import hub, stats
 from zoo.hub_registry import UNAVAILABLE
@@ -198,7 +199,7 @@ def parse_link(params: Any) -> dict[str, Any] | None:
     task = TASKS[task_name]
     runnable = {s.id for s in all_specs(task_name) if offline_available(s)}
     out: dict[str, Any] = {"task": task_name, "models": {}, "controls": {"a": {}, "b": {}}}
-    for side in ("a", "b"):
+    for side, fallback in zip(("a", "b"), default_pair(task_name)):
         model = str(params.get(side, ""))[:200]
         if model in runnable:
             out["models"][side] = model
@@ -208,8 +209,9 @@ def parse_link(params: Any) -> dict[str, Any] | None:
                 v = float(str(raw)[:40])
             except (TypeError, ValueError):
                 continue
-            if np.isfinite(v):
-                out["controls"][side][c.name] = float(min(c.maximum, max(c.minimum, v)))
+            if np.isfinite(v):  # within the slider, whose score starts at the model's floor
+                low = control_minimum(c, out["models"].get(side, fallback))
+                out["controls"][side][c.name] = float(min(c.maximum, max(low, v)))
     return out
 
 
@@ -240,9 +242,10 @@ def wire_links(demo: gr.Blocks, tabs: gr.Tabs, parts: list[TabParts]) -> None:
             state.linked_controls = {side: dict(link["controls"][side]) for side in ("a", "b")}
             updates += [gr.update(value=link["models"][side]) if side in link["models"] else gr.skip()
                         for side in ("a", "b")]
-            for side in ("a", "b"):
-                updates += [gr.update(value=link["controls"][side][c.name]) if c.name in link["controls"][side]
-                            else gr.skip() for c in TASKS[p.task].controls]
+            for side, fallback in zip(("a", "b"), default_pair(p.task)):
+                model = link["models"].get(side, fallback)
+                updates += [gr.update(value=link["controls"][side][c.name], minimum=control_minimum(c, model))
+                            if c.name in link["controls"][side] else gr.skip() for c in TASKS[p.task].controls]
             updates.append(state)
         return updates
 
@@ -348,7 +351,7 @@ def on_add(task_name: str, repo_id: str, revision: str, state: StreamSession, ad
 # ----- layout and wiring ---------------------------------------------------------------------------------
 
 def live_view_js(task_name: str) -> str:
-    """The live view's code for a gr.HTML's js_on_load: load live.js once per page (served by
+    """The live view's code for a gr.HTML's js_on_load: load its scripts once per page, in order (served by
     playground.live_socket, versioned by its content), then build this tab's view. The scripts are not
     inlined: every new Gradio session copies the page's configuration, and five copies of them were most of it."""
     options = {"task": task_name, "workerUrl": script_url("live_worker.js"), **device.options(),
@@ -357,13 +360,15 @@ def live_view_js(task_name: str) -> str:
     return f"""
 const base = (window.gradio_config && window.gradio_config.root) || window.location.href;
 const at = (rel) => new URL(rel, base.endsWith("/") ? base : base + "/").href;
-window.__playgroundScript = window.__playgroundScript || new Promise((ok, fail) => {{
+const load = (src) => new Promise((ok, fail) => {{
   const s = document.createElement("script");
-  s.src = at({json.dumps(script_url("live.js"))});
+  s.src = at(src);
   s.onload = ok;
   s.onerror = () => fail(new Error("the live view's script did not load"));
   document.head.append(s);
 }});
+window.__playgroundScript = window.__playgroundScript ||
+  {json.dumps([script_url(n) for n in VIEW_SCRIPTS])}.reduce((p, src) => p.then(() => load(src)), Promise.resolve());
 const options = {json.dumps(options)};
 options.workerUrl = at(options.workerUrl);
 if (options.device) {{

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from playground.limits import WORKSPACE
-from playground.live import load_sides, offered_spec, run_pair, user_message
+from playground.pair import load_sides, offered_spec, run_pair, user_message
 from playground.offers import Offer
 from tasks import TASKS
 from tasks.tracking import StreamTracker
@@ -139,6 +139,35 @@ def _sampled(container, stream, max_seconds: float, fps_out: float, note: list[s
         note.append(f"the video is damaged after {next_t:.1f} s ({exc.__class__.__name__})")
 
 
+def _offered(task_name: str, models: Mapping[str, Any], offer: Offer) -> tuple[dict[str, ModelSpec], dict[str, str]]:
+    """The sides' entries, and the sentence for a side whose model is not one the session was offered."""
+    specs: dict[str, ModelSpec] = {}
+    failed: dict[str, str] = {}
+    for key, model in models.items():
+        try:
+            specs[key] = offered_spec(task_name, model, offer)
+        except ZooError as exc:
+            failed[key] = user_message(exc)
+    return specs, failed
+
+
+def _panels(outs: Mapping[str, Any], rgb: np.ndarray, names: Mapping[str, str], latency: dict[str, list[float]],
+            errors: list[str]) -> np.ndarray:
+    """One output frame: A and B side by side, each labelled with its model and time (or its error)."""
+    panels = []
+    for key in ("a", "b"):
+        out = outs[key]
+        if out.error:
+            if out.error not in errors:
+                errors.append(out.error)
+            latency[key].append(float("nan"))
+            panels.append(_label(rgb, f"{key.upper()}: {names[key]}: error"))
+        else:
+            latency[key].append(out.prediction.latency_ms)
+            panels.append(_label(out.annotated, f"{key.upper()}: {names[key]}  {out.prediction.latency_ms:.0f} ms"))
+    return np.hstack(panels)
+
+
 def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
                 controls: Mapping[str, Mapping[str, Any]] | None = None, *, offer: Offer | None = None,
                 max_seconds: float = MAX_VIDEO_SECONDS, max_frames: int = MAX_FRAMES
@@ -147,13 +176,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
     task = TASKS[task_name]
     offer = offer or Offer(task_name)
     options = {k: task.options_of((controls or {}).get(k)) for k in ("a", "b")}  # checked here, where it enters
-    specs: dict[str, ModelSpec] = {}
-    failed: dict[str, str] = {}
-    for key, model in models.items():
-        try:
-            specs[key] = offered_spec(task_name, model, offer)
-        except ZooError as exc:
-            failed[key] = user_message(exc)
+    specs, failed = _offered(task_name, models, offer)
     container, stream = _open(path)
     folder = WORKSPACE.new_dir("video")
     out_path = folder / "side_by_side.mp4"
@@ -175,20 +198,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
             if n >= max_frames:
                 note.append(f"only the first {max_frames} frames are used")
                 break
-            outs = run_pair(task, specs, rgb, options, failed, trackers)
-            panels = []
-            for key in ("a", "b"):
-                out = outs[key]
-                if out.error:
-                    if out.error not in errors:
-                        errors.append(out.error)
-                    latency[key].append(float("nan"))
-                    panels.append(_label(rgb, f"{key.upper()}: {names[key]}: error"))
-                else:
-                    latency[key].append(out.prediction.latency_ms)
-                    panels.append(_label(out.annotated, f"{key.upper()}: {names[key]}  "
-                                                        f"{out.prediction.latency_ms:.0f} ms"))
-            frame = np.hstack(panels)
+            frame = _panels(run_pair(task, specs, rgb, options, failed, trackers), rgb, names, latency, errors)
             if writer is None:
                 writer = _Writer(out_path, fps_out, frame.shape[1], frame.shape[0])
             writer.write(frame)

@@ -7,8 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import (InstanceResult, Pipeline, TaskDef, box_agreement, check_box, check_points, check_score,
-                        flip_box, flip_points, nms, register_task, rounded, rounded_rows, sigmoid)
+from tasks.agreement import box_agreement
+from tasks.base import Pipeline, register_task, TaskDef
+from tasks.geometry import nms, sigmoid
+from tasks.results import (check_box, check_points, check_score, flip_box, flip_points, InstanceResult, rounded,
+                           rounded_rows)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.byo import HubCard
 from zoo.specs import ModelSpec, Thresholds

@@ -108,9 +108,13 @@ def find_hands(rgb: np.ndarray, model_id: str = HANDS_MODEL) -> tuple[Hand, ...]
     return result.hands
 
 
-def find_hand(rgb: np.ndarray) -> Hand | None:
-    hands = find_hands(rgb)
+def largest(hands: Sequence[Hand]) -> Hand | None:
     return max(hands, key=lambda h: (h.box[2] - h.box[0]) * (h.box[3] - h.box[1])) if hands else None
+
+
+def find_hand(rgb: np.ndarray) -> Hand | None:
+    """The largest hand in the frame, found in this process (the command line's way)."""
+    return largest(find_hands(rgb))
 
 
 def load_folder(root: str | Path) -> tuple[list[Sample], list[str]]:
@@ -219,8 +223,11 @@ def fit_head(x: np.ndarray, y: np.ndarray, n_classes: int, hidden: int | None, e
 
 def train(samples: Sequence[Sample], head: str = "landmark", backbone: str | None = None,
           progress: Callable[[float, str], None] | None = None, problems: Sequence[str] = (),
-          backbone_revision: str | None = None) -> Trained:
-    """Train a head from labelled samples; hold out a quarter of each class to measure it."""
+          backbone_revision: str | None = None,
+          hand_finder: Callable[[np.ndarray], Hand | None] = find_hand) -> Trained:
+    """Train a head from labelled samples; hold out a quarter of each class to measure it. ``hand_finder``
+    finds each sample's hand: in this process by default (the command line); the app passes one that runs
+    the hands model where its backend runs models (this process, or Ray Serve)."""
     if head not in ("landmark", "image"):
         raise TeachError(f"unknown head '{head}': landmark or image")
     problems = list(problems)
@@ -237,7 +244,7 @@ def train(samples: Sequence[Sample], head: str = "landmark", backbone: str | Non
     for i, s in enumerate(samples):
         if progress is not None:
             progress(0.5 * i / max(1, len(samples)), f"finding hands: sample {i + 1} of {len(samples)}")
-        hand = s.hand or find_hand(s.image)
+        hand = s.hand or hand_finder(s.image)
         if hand is None:
             if head == "landmark":
                 problems.append(f"no hand found in {s.name or 'a ' + s.label + ' sample'}: skipped")

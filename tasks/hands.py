@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import (InstanceResult, TaskDef, box_agreement, check_box, check_points, check_score, flip_box,
-                        flip_points, register_task, rounded)
+from tasks.agreement import box_agreement
+from tasks.base import register_task, TaskDef
+from tasks.results import check_box, check_points, check_score, flip_box, flip_points, InstanceResult, rounded
 from tasks.draw import Canvas, color_ids, instance_label
 
 EDGES = (

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import (InstanceResult, Pipeline, TaskDef, box_of, check_box, check_score, flip_box, match_boxes,
-                        nothing_found, register_task, rounded)
+from tasks.agreement import match_boxes, nothing_found
+from tasks.base import Pipeline, register_task, TaskDef
+from tasks.results import box_of, check_box, check_score, flip_box, InstanceResult, rounded
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.byo import HubCard
 from zoo.specs import HubSource, ModelSpec, Thresholds

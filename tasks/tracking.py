@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import supervision as sv
 
-from tasks.base import InstanceResult
+from tasks.results import InstanceResult
 
 
 class StreamTracker:

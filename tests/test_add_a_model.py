@@ -52,7 +52,7 @@ def tiny_faces(tmp_path, fake_hub):
 def test_the_readme_recipe_adds_a_model_that_runs_in_the_cli_and_the_ab_api(tiny_faces, grace, tmp_path):
     from models import check_registry
     from playground.cli import main
-    from playground.live import predict_pair
+    from playground.pair import predict_pair
     from zoo.cache import MODELS
 
     entry, lines = tiny_faces

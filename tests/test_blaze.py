@@ -7,7 +7,7 @@ import pytest
 
 from playground.engine import predict
 from models import blaze
-from tasks.base import Letterbox
+from tasks.geometry import Letterbox
 from tasks.hands import HandsResult
 from tasks.pose import BLAZEPOSE_NAMES, PoseResult
 from tests.fakehub import FakeRepo

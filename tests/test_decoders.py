@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tasks.base import Letterbox, letterbox
+from tasks.geometry import Letterbox, letterbox
 from models.movenet import decode_movenet, movenet_post
 from models.posenet import decode_posenet_single, posenet_post
 from models.pphumanseg import pphumanseg_post, two_class_foreground

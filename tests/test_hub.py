@@ -89,7 +89,7 @@ def test_offline_uncached_model_says_so_in_one_sentence(fake_hub, grace, monkeyp
 
 def test_first_use_reports_the_download_and_a_model_that_cannot_load_is_one_sides_error(fake_hub, grace,
                                                                                       monkeypatch, tmp_path):
-    from playground.live import predict_pair
+    from playground.pair import predict_pair
     from zoo.cache import MODELS
 
     spec = get_spec("face/yunet")  # the registry's own entry, served under its real repo and file names

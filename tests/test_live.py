@@ -7,8 +7,9 @@ import pytest
 
 from bench.fakecam import make_frames
 from playground.engine import predict
-from playground.live import StreamSession, predict_pair
-from tasks.base import match_boxes
+from playground.live import StreamSession
+from playground.pair import predict_pair
+from tasks.agreement import match_boxes
 from zoo.errors import ZooError
 from zoo.images import ImageError
 from zoo.registry import get_spec
@@ -202,13 +203,13 @@ def test_tracking_mode_finds_what_static_mode_finds_on_video_frames():
     by frame on video.avi (a person turning in the foreground)."""
     from bench.fakecam import _frames_from_video
     from playground.backends import Stream
-    from playground.live import TrackingRunners
+    from playground.stream_runners import StreamRunners
     from tasks.pose import keypoint_distance
     from zoo.registry import get_spec
 
     frames = _frames_from_video(640, 480, 40)
     for model_id in ("pose/blazepose-full", "hands/mediapipe-full", "face/facemesh"):
-        spec, pool = get_spec(model_id), TrackingRunners()
+        spec, pool = get_spec(model_id), StreamRunners()
         try:
             for frame in frames[::4]:
                 static = predict(spec, frame).result
@@ -218,7 +219,7 @@ def test_tracking_mode_finds_what_static_mode_finds_on_video_frames():
                     rel, n = keypoint_distance(static.people[0], tracked.people[0])
                     assert n == 0 or rel < 0.1, (model_id, rel)
                 elif len(static) and len(tracked):  # the same hands and faces, in about the same places
-                    from tasks.base import match_boxes
+                    from tasks.agreement import match_boxes
 
                     pairs = match_boxes(static.boxes, tracked.boxes, 0.5)
                     assert len(pairs) >= min(len(static), len(tracked)) - 1, (model_id, pairs)
@@ -227,23 +228,23 @@ def test_tracking_mode_finds_what_static_mode_finds_on_video_frames():
 
 
 def test_a_streams_tracking_runners_are_its_own_bounded_and_closed(frames, monkeypatch):
-    from playground.live import TrackingRunners
+    from playground.stream_runners import StreamRunners
 
-    base = TrackingRunners.open_count()
+    base = StreamRunners.open_count()
     pair = {"a": "face/facemesh", "b": "face/blazeface-short"}
     s1 = StreamSession("face", pair, CONTROLS)
     _drain(s1, frames[0])
-    assert TrackingRunners.open_count() == base + 1  # face mesh has a video mode; BlazeFace uses the shared one
+    assert StreamRunners.open_count() == base + 1  # face mesh has a video mode; BlazeFace uses the shared one
     monkeypatch.setenv("PLAYGROUND_MAX_TRACKERS", str(base + 1))
     s2 = StreamSession("face", pair, CONTROLS)
     outs = _drain(s2, frames[0])
     assert "the playground is busy" in outs["a"].error and outs["b"].prediction is not None
     s1.close()
-    assert TrackingRunners.open_count() == base
+    assert StreamRunners.open_count() == base
     outs = _drain(s2, frames[1])  # a slot is free again
-    assert outs["a"].prediction is not None and TrackingRunners.open_count() == base + 1
+    assert outs["a"].prediction is not None and StreamRunners.open_count() == base + 1
     s2.close()
-    assert TrackingRunners.open_count() == base
+    assert StreamRunners.open_count() == base
 
 
 @pytest.mark.parametrize("task", ["face", "hands", "pose", "gesture", "segmentation"])

@@ -7,7 +7,9 @@ import pytest
 
 from bench.fakecam import make_frames
 from bench.live_client import HEADER, LiveClient, drive, frame_message, jpeg
-from playground.live import StreamSession, TrackingRunners, predict_pair
+from playground.live import StreamSession
+from playground.pair import predict_pair
+from playground.stream_runners import StreamRunners
 from playground.live_socket import TICKETS
 from zoo.images import load_image, sample_image_path
 
@@ -149,17 +151,17 @@ def test_a_socket_needs_a_live_sessions_ticket_and_their_number_is_capped(app_ur
 
 
 def test_closing_the_socket_or_the_session_frees_everything(app_url, frames):
-    base_runners, base_open = TrackingRunners.open_count(), TICKETS.open
+    base_runners, base_open = StreamRunners.open_count(), TICKETS.open
     session = StreamSession("face", FACE)  # face mesh runs in video mode: a runner of the stream's own
     client = LiveClient(app_url, TICKETS.issue(session))
     client.send(frame_message(1, frames[0]))
     assert _result(client, 1, "b")["model"] == "face/facemesh"
-    assert TrackingRunners.open_count() == base_runners + 1 and TICKETS.open == base_open + 1
+    assert StreamRunners.open_count() == base_runners + 1 and TICKETS.open == base_open + 1
     client.close()
     deadline = time.monotonic() + 10
-    while (TrackingRunners.open_count(), TICKETS.open) != (base_runners, base_open) and time.monotonic() < deadline:
+    while (StreamRunners.open_count(), TICKETS.open) != (base_runners, base_open) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert (TrackingRunners.open_count(), TICKETS.open) == (base_runners, base_open)
+    assert (StreamRunners.open_count(), TICKETS.open) == (base_runners, base_open)
     # the browser session ends (Gradio drops its state): its socket is told and closed
     client = LiveClient(app_url, TICKETS.issue(session))
     client.send(frame_message(2, frames[1]))
@@ -168,7 +170,7 @@ def test_closing_the_socket_or_the_session_frees_everything(app_url, frames):
     closed = client.wait_for(lambda m: m["type"] == "closed", 10)
     client.close()
     assert closed and "closed" in closed["message"]
-    assert TrackingRunners.open_count() == base_runners
+    assert StreamRunners.open_count() == base_runners
 
 
 def test_the_frame_header_is_what_the_page_sends():

@@ -4,7 +4,7 @@ import pytest
 
 from playground.engine import predict
 from tasks import TASKS
-from tasks.base import match_boxes
+from tasks.agreement import match_boxes
 from tests.conftest import media_image
 
 FACE_MODELS = ("face/blazeface-short", "face/blazeface-full", "face/facemesh", "face/haar-frontal")

@@ -7,7 +7,8 @@ import pytest
 
 from bench.parity import compare, scaled
 from models import blaze
-from tasks.base import infer, letterbox
+from tasks.base import infer
+from tasks.geometry import letterbox
 from zoo.registry import get_spec, offline_available, registered
 from zoo.runtimes import runtime
 
@@ -56,7 +57,7 @@ def test_stream_mode_follows_the_landmarks_and_skips_the_detector(model_id, phot
     spec = get_spec(model_id)
     # hands: a man in a suit with one hand in sight (../shared/media; skipped without it)
     frame = scaled(media_image("COCO_val2014_000000000459.jpg")) if spec.task == "hands" else photo640
-    runner = runtime(spec.runtime).load_tracking(spec, resolve_path(spec))
+    runner = runtime(spec.runtime).load_stream(spec, resolve_path(spec))
     first, _ = infer(spec, frame, runner=runner)
     assert len(first) >= 1
     calls = []

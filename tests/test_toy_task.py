@@ -58,7 +58,7 @@ def test_a_toy_task_runs_everywhere_from_its_one_module(toy, grace):
 
     from playground.cli import main
     from playground.engine import predict
-    from playground.live import predict_pair
+    from playground.pair import predict_pair
     from playground.ui import build_task_tab, default_pair
 
     for spec in SPECS:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from playground.live import predict_pair
+from playground.pair import predict_pair
 from playground.ui import found_text, model_choices, readout
 from tasks import TASKS
 from zoo.registry import all_specs, offline_available

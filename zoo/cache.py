@@ -85,6 +85,13 @@ def trim_memory() -> None:
         pass
 
 
+def open_stream_runner(spec: ModelSpec) -> Runner:
+    """One stream's own runner in stream mode (its runtime's ``load_stream``), from the spec's files: the one
+    way both the app's own stream runners (playground.live) and a Ray replica (playground.serving) open
+    one. The caller owns it and closes it with :func:`close_runner`."""
+    return runtime(spec.runtime).load_stream(spec, resolve_path(spec))
+
+
 def close_runner(runner: Runner) -> None:
     """Free what a runner holds (a MediaPipe graph keeps its own threads and buffers until closed)."""
     close = getattr(runner, "close", None)

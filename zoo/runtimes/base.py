@@ -19,11 +19,15 @@ class Runtime:
     name: str
     load: Callable[[Any, Path | None], Runner]
     options: frozenset[str]  # the spec option keys this runtime reads
-    # a runner for one stream that keeps state between frames (MediaPipe's video mode), for the specs
-    # ``tracks`` accepts; None: the runtime has no such mode
-    load_tracking: Callable[[Any, Path | None], Runner] | None = None
-    tracks: Callable[[Any], bool] = lambda spec: False
+    # stream mode: a runner for one stream that keeps state between frames (it follows what it found instead
+    # of detecting again), for the specs ``streams`` accepts; None: the runtime has no such mode. (Not to be
+    # confused with tracking ids, which ByteTrack gives any result: tasks.tracking.)
+    load_stream: Callable[[Any, Path | None], Runner] | None = None
+    streams: Callable[[Any], bool] = lambda spec: False
     requires: tuple[str, ...] = ()  # the Python packages it needs (optional ones: mediapipe, torch)
+
+    def has_stream_mode(self, spec: Any) -> bool:
+        return self.load_stream is not None and self.streams(spec)
 
     def installed(self) -> bool:
         """Are the packages this runtime needs installed here?"""
@@ -48,13 +52,13 @@ def register_runtime(name: str, *, options: tuple[str, ...] = (), requires: tupl
     return deco
 
 
-def register_tracking(name: str, *, tracks: Callable[[Any], bool]) -> Callable:
-    """Decorator: ``@register_tracking("mediapipe", tracks=...)`` over a ``load(spec, path)`` that gives one
-    stream its own stateful runner, for the specs ``tracks`` accepts."""
+def register_stream_mode(name: str, *, streams: Callable[[Any], bool]) -> Callable:
+    """Decorator: ``@register_stream_mode("mediapipe", streams=...)`` over a ``load(spec, path)`` that gives
+    one stream its own stateful runner (stream mode), for the specs ``streams`` accepts."""
 
     def deco(load: Callable) -> Callable:
         rt = runtime(name)
-        rt.load_tracking, rt.tracks = load, tracks
+        rt.load_stream, rt.streams = load, streams
         return load
 
     return deco

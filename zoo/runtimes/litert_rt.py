@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ModelUnavailableError
-from zoo.runtimes.base import Cascade, FollowingCascade, register_runtime, register_tracking, threads_per_model
+from zoo.runtimes.base import Cascade, FollowingCascade, register_runtime, register_stream_mode, threads_per_model
 from zoo.specs import BundledSource, ModelSpec
 
 
@@ -58,7 +58,7 @@ def load_cascade(spec: ModelSpec, path: Path | None) -> Cascade:
     return Cascade(LiteRTRunner(path), LiteRTRunner(landmark))
 
 
-@register_tracking("litert_cascade", tracks=lambda spec: True)
+@register_stream_mode("litert_cascade", streams=lambda spec: True)
 def load_following(spec: ModelSpec, path: Path | None) -> FollowingCascade:
     """Stream mode: the stream's own two interpreters, which follow the landmarks from frame to frame and run
     the detector only to find what they do not follow (MediaPipe's video mode, done by the task's plan)."""

@@ -4,7 +4,7 @@ MediaPipe's own graphs beside the project's LiteRT ports of them.
 Static-image mode keeps no state between calls, so one loaded graph serves every still image and stream;
 a lock serialises calls because a graph processes one packet at a time. Video (tracking) mode, for face
 mesh, hands and pose, follows what it found from frame to frame instead of running its detector on every
-frame: one such runner belongs to one stream and is never shared (``load_tracking``).
+frame: one such runner belongs to one stream and is never shared (``load_stream``).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from zoo.runtimes.base import register_runtime, register_tracking
+from zoo.runtimes.base import register_runtime, register_stream_mode
 from zoo.specs import BundledSource, ModelSpec
 
 
@@ -96,8 +96,8 @@ def load(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     return MediaPipeRunner(factory(spec.options))
 
 
-@register_tracking("mediapipe", tracks=lambda spec: spec.options.get("solution") in TRACKABLE)
-def load_tracking(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
+@register_stream_mode("mediapipe", streams=lambda spec: spec.options.get("solution") in TRACKABLE)
+def load_stream(spec: ModelSpec, path: Path | None) -> MediaPipeRunner:
     """A video-mode runner for one stream (face mesh, hands, pose)."""
     _place(spec, path)
     return MediaPipeRunner(_solutions(static=False)[spec.options["solution"]](spec.options))

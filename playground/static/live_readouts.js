@@ -1,0 +1,88 @@
+// The live view's readouts, measured in the page: rates, latencies and the agreement line, and the
+// same-frame agreement of a side this page runs with the other side (faces matched by box overlap, as
+// tasks/agreement.py box_agreement does on the server).
+"use strict";
+
+(function (PL) {
+  PL.rate = (times, now, span = 3000) => {
+    let n = 0;
+    for (let i = times.length - 1; i >= 0 && now - times[i] <= span; i--) n++;
+    return n > 1 ? (n - 1) / (span / 1000) : 0;
+  };
+
+  PL.median = (xs) => {
+    if (!xs.length) return NaN;
+    const s = [...xs].sort((x, y) => x - y);
+    return s[Math.floor(s.length / 2)];
+  };
+
+  // One side's line under its pane: which model, where it runs, and how it is doing.
+  PL.sideReadout = function (key, pane, stats, model, where, now) {
+    const m = pane.latest;
+    const head = `${key.toUpperCase()} · ${(m && m.model) || model || ""}` +
+      (where === "device" ? " · on this device" : pane.where ? ` · ${pane.where}` : "");
+    if (pane.status) return `${head} · ${pane.status}`;
+    if (!m) return `${head} · waiting for a result`;
+    if (m.error) return `${head} · ⚠️ ${m.error}`;
+    const recent = stats.draws.filter(([t]) => now - t <= 3000);
+    return `${head} · ${m.latency_ms.toFixed(1)} ms model latency · ` +
+      `${PL.rate(recent.map(([t]) => t), now).toFixed(1)} overlays/s · ` +
+      `${PL.median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay` + (m.note ? ` · ⚠️ ${m.note}` : "");
+  };
+
+  PL.agreementReadout = function (agreement) {
+    if (!agreement) return "Agreement of A and B: —";
+    if (agreement.score === null || agreement.score === undefined) return `Agreement of A and B: — ${agreement.summary}`;
+    return `Agreement of A and B: ${Math.round(agreement.score * 100)}% — ${agreement.summary}`;
+  };
+
+  const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
+  const iou = (p, q) => {
+    const x0 = Math.max(p[0], q[0]), y0 = Math.max(p[1], q[1]), x1 = Math.min(p[2], q[2]), y1 = Math.min(p[3], q[3]);
+    const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+    return inter / (area(p) + area(q) - inter);
+  };
+
+  PL.boxAgreement = function (a, b, s) {
+    if (!a.length && !b.length) return {score: null, summary: `nothing to compare: neither found any (frame ${s})`};
+    if (!a.length || !b.length) {
+      return {score: 0, summary: `${a.length ? "A" : "B"} found ${Math.max(a.length, b.length)}, the other none (frame ${s})`};
+    }
+    const pairs = [];
+    const used = new Set();
+    for (const fa of a) {
+      let best = -1, bestIou = 0.1;
+      b.forEach((fb, j) => {
+        if (used.has(j)) return;
+        const v = iou(fa.box, fb.box);
+        if (v > bestIou) { best = j; bestIou = v; }
+      });
+      if (best >= 0) { used.add(best); pairs.push(bestIou); }
+    }
+    const mean = pairs.length ? pairs.reduce((x, y) => x + y, 0) / pairs.length : 0;
+    const union = a.length + b.length - pairs.length;
+    return {score: pairs.length / union * mean, frame: s,
+            summary: `${pairs.length} of ${Math.max(a.length, b.length)} matched on the same frame (${s}), ` +
+                     `mean box overlap ${Math.round(mean * 100)}%`};
+  };
+
+  // Each side's recent answers by frame: when both sides have answered the same frame, their agreement on
+  // it; when they answer frames far apart, a sentence that says so. Returns the new agreement, or undefined.
+  PL.SameFrame = class {
+    constructor() { this.results = {a: new Map(), b: new Map()}; }
+    clear(k) { this.results[k].clear(); }
+    note(k, s, found) {
+      const mine = this.results[k], theirs = this.results[k === "a" ? "b" : "a"];
+      mine.set(s, found);
+      if (mine.size > 64) mine.delete(mine.keys().next().value);
+      const other = theirs.get(s);
+      if (other === undefined) {
+        const newest = Math.max(...theirs.keys(), -1);
+        return newest >= 0 && Math.abs(newest - s) > 8
+          ? {score: null, summary: "A and B are answering different frames (one side is slower)"} : undefined;
+      }
+      const [fa, fb] = k === "a" ? [found, other] : [other, found];
+      return PL.boxAgreement(fa, fb, s);
+    }
+  };
+})(window.PlaygroundLive = window.PlaygroundLive || {});
