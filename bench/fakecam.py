@@ -52,9 +52,11 @@ def draw_barcode(frame: np.ndarray, index: int) -> None:
 
 
 def make_frames(width: int = 640, height: int = 480, fps: int = 25, seconds: float = 8.0,
-                face: bool = True) -> list[np.ndarray]:
+                face: bool = True, shared: bool = True) -> list[np.ndarray]:
+    """``shared=False``: the synthetic scene even where the shared video is (a picture for the repository
+    must hold nothing of ../shared/media)."""
     count = int(fps * seconds)
-    base = _frames_from_video(width, height, count) if VIDEO.is_file() else []
+    base = _frames_from_video(width, height, count) if shared and VIDEO.is_file() else []
     head = load_image(sample_image_path())[90:370, 130:400]
     side = height // 3
     head = cv2.resize(head, (side * head.shape[1] // head.shape[0], side), interpolation=cv2.INTER_AREA)
@@ -87,5 +89,6 @@ def write_y4m(path: str | Path, frames: list[np.ndarray], fps: int) -> Path:
     return path
 
 
-def make_y4m(path: str | Path, width: int = 640, height: int = 480, fps: int = 25, seconds: float = 8.0) -> Path:
-    return write_y4m(path, make_frames(width, height, fps, seconds), fps)
+def make_y4m(path: str | Path, width: int = 640, height: int = 480, fps: int = 25, seconds: float = 8.0,
+             shared: bool = True) -> Path:
+    return write_y4m(path, make_frames(width, height, fps, seconds, shared=shared), fps)

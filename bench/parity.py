@@ -34,10 +34,9 @@ def frames(media: Path | None, video_frames: int) -> list[tuple[str, np.ndarray]
     """(name, RGB at 640 wide) for every image the comparison uses."""
     import cv2
 
-    from playground.ui import example_images
-    from zoo.images import load_image
+    from zoo.images import load_image, sample_image_path
 
-    paths = [Path(p) for p in example_images()]
+    paths = [sample_image_path()]
     if media and media.is_dir():
         paths += sorted(p for p in media.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     out = [(p.name, load_image(p)) for p in paths]

@@ -111,7 +111,7 @@ GRAPH = Pipeline(postprocess=from_mediapipe_pose)
 
 PERSON = {"size": 224, "strides": (8, 16, 32, 32, 32), "range": (-1.0, 1.0), "keypoints": 4}
 COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
-NPM_NOTE = "Its file comes from the npm package @mediapipe/pose (scripts/setup fetches it)."
+NPM_NOTE = "Its file comes with MediaPipe's web package for pose; a new server fetches it once."
 WEAK_SPOT = "Finds people through their faces (BlazePose's design): helmets, masks and very small people are its weak spot."
 
 

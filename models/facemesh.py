@@ -102,8 +102,9 @@ MESH = ModelSpec(
              "roi": "face", "max_instances": 4, "detector_min_score": 0.5},
     thresholds=Thresholds(0.5, 0.3, "MediaPipe's face_landmark_front graph: detection 0.5, weighted NMS 0.3, "
                                     "face presence 0.5", floor=0.5),
-    note=("The plain 468-point mesh: MediaPipe's iris-refined model (478 points) needs an operation LiteRT "
-          "lacks; its reference entry runs it through MediaPipe."),
+    # MediaPipe's iris-refined model (478 points) needs an operation LiteRT lacks
+    note=("The 468-point mesh, without the irises (MediaPipe's iris-refined model runs only in its reference "
+          "entry, through MediaPipe itself)."),
 )
 register_models(MESH, reference(MESH, {"solution": "face_mesh", "max_num_faces": 4, "refine_landmarks": False},
                                 GRAPH, "modules/face_landmark/face_landmark.tflite"))

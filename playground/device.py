@@ -27,7 +27,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def why_not() -> str | None:
     """None when the page can run models here; else the sentence it shows."""
     if not WORKER.is_file() or not WASM.is_dir():
-        return "this server has no on-device runtime installed (scripts/setup builds it with npm)"
+        return "this server cannot send models to your browser (its in-page runtime is not installed)"
     return None
 
 

@@ -198,7 +198,7 @@ def on_train(choices_fn, samples_, kind, backbone_id, state: StreamSession, prog
 
 TEACH_INTRO = ("Name 2 to 10 gestures, give each a few samples (a burst from the live webcam above, or uploads), "
                "then train. The **landmark head** reads the bundled hand landmarks and works offline; the **image "
-               "head** (a MobileNetV2 backbone with a trained linear head, the brief's transfer learning) reads "
+               "head** (a MobileNetV2 image model with a small trained layer on top: transfer learning) reads "
                "the hand crop. The trained model joins the A/B pickers and can be downloaded as one ONNX file "
                "(`python -m zoo run file:FILE`).")
 

@@ -43,7 +43,7 @@ from playground import device
 from playground.guard import BUDGET, LIVE_STARTS, address_of
 from playground.live import max_frame_pixels, max_frame_side, StreamSession
 from playground.pair import user_message
-from zoo.errors import BusyError
+from zoo.errors import BusyError, ZooError
 from zoo.images import ImageError, check_jpeg
 from zoo import settings
 
@@ -185,6 +185,14 @@ async def serve_script(scope, send) -> None:
     await Response(body, media_type="text/javascript", headers=headers)(scope, None, send)
 
 
+
+def model_name(session: StreamSession, model_id: str | None) -> str:
+    """A model's name for the live view's readouts (its id never reaches the page as a label)."""
+    try:
+        return session.offer.spec(model_id).name if model_id else ""
+    except ZooError:
+        return ""
+
 class LiveSocket:
     """ASGI middleware: WebSocket connections to ``.../live/ws`` are live sessions, ``.../live/static/<name>``
     the live view's scripts; everything else goes on to Gradio."""
@@ -319,7 +327,8 @@ class Connection:
         controls = {k: session.controls[k].to_json() for k in ("a", "b")}
         if (models, controls) != self.models_sent:
             self.models_sent = (models, controls)
-            await self.send({"type": "models", **models, "controls": controls})
+            await self.send({"type": "models", **models, "controls": controls, "names": {
+                k: model_name(session, m) for k, m in models.items()}})
 
     async def on_frame(self, session: StreamSession, data: bytes, limit: RateLimit) -> None:
         if len(data) < HEADER.size + 4:

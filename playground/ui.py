@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +23,7 @@ from tasks import TASKS
 from tasks.base import TaskDef
 from playground import backends, device
 from playground.components import ImageInput, OutputImage, OutputSlider
-from playground.limits import one_at_a_time
+from playground.limits import WORKSPACE, one_at_a_time
 from playground.live import StreamSession
 from playground.pair import predict_pair, user_message
 from playground.live_socket import VIEW_SCRIPTS, open_live, script_url
@@ -33,7 +34,7 @@ from zoo.errors import ZooError
 from zoo.registry import all_specs, get_spec, offline_available
 from zoo.runtimes import runtime
 from zoo.registry import row as registry_row
-from zoo.images import sample_image_path
+from zoo.images import save_image
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,17 @@ def default_pair(task: str) -> tuple[str, str]:
     return picks[0], picks[1] if len(picks) > 1 else picks[0]
 
 
-def example_images() -> list[str]:
-    """Real photos that installed packages ship; found at run time, never copied into the repo."""
-    candidates = [sample_image_path(), Path(gr.__file__).parent / "media_assets" / "images" / "bus.png"]
-    return [str(p) for p in candidates if p.is_file()]
+@lru_cache(maxsize=None)
+def example_files(task_name: str) -> tuple[tuple[str, str], ...]:
+    """A task's example images as files (made once per process from what installed packages carry, never
+    copied into the repository) with their labels."""
+    folder = Path(tempfile.mkdtemp(prefix=f"playground-examples-{task_name}-"))
+    out = []
+    for i, example in enumerate(TASKS[task_name].examples):
+        path = folder / f"example-{i + 1}.png"
+        save_image(path, example.make())
+        out.append((str(path), example.label))
+    return tuple(out)
 
 
 def found_text(result: Any) -> str:
@@ -149,9 +157,9 @@ def reference_text(model_id: str, state: StreamSession | None = None) -> str:
     if spec is None:
         return ""
     t = spec.thresholds
-    nms = f", NMS overlap {t.nms:g}" if t.nms is not None else ""
-    floor = f" Results are decoded from score {t.floor:g} up." if t.floor > 0 else ""
-    return f"Reference defaults: score {t.score:g}{nms} ({t.source}).{floor}"
+    nms = f"; two finds that overlap more than {t.nms:.0%} count as one" if t.nms is not None else ""
+    floor = f" The slider starts at {t.floor:g}, the lowest score this model reports." if t.floor > 0 else ""
+    return f"This model's own defaults: score threshold {t.score:g}{nms} ({t.source}).{floor}"
 
 
 def controls_by_side(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
@@ -279,13 +287,27 @@ def on_image(task_name: str, image, model_a: str, model_b: str, state: StreamSes
     return a.annotated, b.annotated, payload
 
 
-def after_image(img_a, img_b, payload, model_a: str, model_b: str):
-    """The slider and the readouts, from what :func:`on_image` answered."""
+def on_image_again(task_name: str, image, model_a: str, model_b: str, state: StreamSession, *values,
+                   progress=gr.Progress(track_tqdm=True)):
+    """A model or a setting changed: the image shown runs again with it (nothing when there is none)."""
+    if not image:
+        return gr.skip(), gr.skip(), gr.skip()
+    return on_image(task_name, image, model_a, model_b, state, *values, progress=progress)
+
+
+# a run that succeeded closes the error toasts of earlier runs (they would otherwise stay for ten seconds)
+CLOSE_ERRORS = "() => { document.querySelectorAll('.toast-body.error .toast-close').forEach((b) => b.click()); }"
+
+
+def after_image(task_name: str, img_a, img_b, payload, model_a: str, model_b: str):
+    """The slider, the readouts and the results as a file to download, from what :func:`on_image` answered."""
     if not payload:
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
     pair = (img_a, img_b) if img_a is not None and img_b is not None else None
+    path = WORKSPACE.new_dir("results") / f"{task_name}-a-b.json"
+    path.write_text(json.dumps(payload, indent=1))
     return (pair, readout("A", model_a, payload.get("a")), readout("B", model_b, payload.get("b")),
-            agreement_text(payload.get("agreement")))
+            agreement_text(payload.get("agreement")), str(path))
 
 
 def on_video(task_name: str, path, model_a: str, model_b: str, state: StreamSession, *values,
@@ -304,7 +326,7 @@ def on_video(task_name: str, path, model_a: str, model_b: str, state: StreamSess
                     progress(fraction, desc=text)
                     if time.monotonic() - last >= VIDEO_PULSE_S:
                         last = time.monotonic()
-                        yield gr.skip(), gr.skip(), gr.skip()
+                        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except StopIteration as done:
                 rep = done.value
             finally:
@@ -318,7 +340,9 @@ def on_video(task_name: str, path, model_a: str, model_b: str, state: StreamSess
     summary = {"frames": rep.frames, "fps": rep.fps, "note": rep.note,
                "a": {"model": model_a, "p50_ms": _p50(rep.latency["a"])},
                "b": {"model": model_b, "p50_ms": _p50(rep.latency["b"])}}
-    yield rep.path, pd.DataFrame(rows), summary
+    csv_path = WORKSPACE.new_dir("results") / f"{task_name}-a-b-per-frame.csv"
+    pd.DataFrame(rep.csv_rows({"a": model_a, "b": model_b})).to_csv(csv_path, index=False)
+    yield rep.path, pd.DataFrame(rows), summary, str(csv_path)
 
 
 def client_address(request: gr.Request | None) -> str:
@@ -382,6 +406,11 @@ window.__playgroundScript.then(() => createLiveView(element, options), (err) => 
 """
 
 
+# the words the settings must use, said plainly once
+GLOSSARY = ("*Score threshold*: how sure a model must be before it shows something (lower finds more, and "
+            "makes more mistakes). *Max results*: the most it shows at once.")
+
+
 def build_pickers(task: TaskDef, a0: str, b0: str):
     pickers, sliders, refs = {}, {}, {}
     choices = model_choices(task.name)
@@ -395,6 +424,7 @@ def build_pickers(task: TaskDef, a0: str, b0: str):
                     sliders[side] = [gr.Slider(control_minimum(c, default), c.maximum, value=control_default(c, default),
                                                step=c.step, label=c.label) for c in task.controls]
                     refs[side] = gr.Markdown(reference_text(default), elem_id=f"{task.name}-reference-{side}")
+                    gr.Markdown(GLOSSARY)
     return pickers, sliders, refs
 
 
@@ -414,7 +444,8 @@ def build_live(task: TaskDef, session: gr.State) -> None:
     stop.click(None, js=f"() => {{ {view}.stop(); }}")
 
 
-def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: gr.JSON, a0: str, b0: str):
+def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: gr.JSON, download: gr.File, a0: str,
+                b0: str):
     name = task.name
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
@@ -422,9 +453,14 @@ def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: 
             still = ImageInput(sources=["upload", "webcam", "clipboard"], type="filepath", label="Image",
                                elem_id=f"{name}-image")
             run_btn = gr.Button("Run A and B", variant="primary")
-            examples = example_images()
+            examples = example_files(name)
             if examples:
-                gr.Examples(examples=[[p] for p in examples], inputs=[still], label="Examples")
+                gr.Examples(examples=[[p] for p, _ in examples], inputs=[still], label="Examples (click one)",
+                            example_labels=[c for _, c in examples])
+                gr.Markdown("\n".join(f"- **{e.label}**: {e.caption}." for e in task.examples),
+                            elem_id=f"{name}-examples-captions")
+            elif task.no_examples:
+                gr.Markdown(task.no_examples, elem_id=f"{name}-no-examples")
         # A and B stay side by side in a phone-sized window: they wrap below the input together, not apart
         with gr.Column(scale=2, min_width=300):
             with gr.Row(equal_height=False):
@@ -439,14 +475,22 @@ def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: 
     agree = gr.Markdown(agreement_text(None), elem_id=f"{name}-agreement")
     with gr.Accordion("A over B", open=False):
         slider = OutputSlider(label="A | B", type="filepath", interactive=False)
-    run_btn.click(partial(on_image, name), inputs=[still, pickers["a"], pickers["b"], session, *ctl_inputs],
-                  outputs=[out_a, out_b, results], api_name=name, concurrency_limit=4
-                  ).then(after_image, inputs=[out_a, out_b, results, pickers["a"], pickers["b"]],
-                         outputs=[slider, rd_a, rd_b, agree], api_visibility="private")
+    inputs = [still, pickers["a"], pickers["b"], session, *ctl_inputs]
+    show = {"fn": partial(after_image, name), "inputs": [out_a, out_b, results, pickers["a"], pickers["b"]],
+            "outputs": [slider, rd_a, rd_b, agree, download], "api_visibility": "private"}
+    run = run_btn.click(partial(on_image, name), inputs=inputs, outputs=[out_a, out_b, results], api_name=name,
+                        concurrency_limit=4, concurrency_id=f"{name}-image")
+    run.success(None, js=CLOSE_ERRORS).then(**show)
+    # a new model or setting reruns the image shown (a slider when let go, not at every step of a drag)
+    for trigger in (pickers["a"].change, pickers["b"].change, *(s.release for s in ctl_inputs)):
+        again = trigger(partial(on_image_again, name), inputs=inputs, outputs=[out_a, out_b, results],
+                        api_visibility="private", concurrency_limit=4, concurrency_id=f"{name}-image",
+                        show_progress="minimal")
+        again.success(None, js=CLOSE_ERRORS).then(**show)
     return {"a": rd_a, "b": rd_b}
 
 
-def build_video(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: gr.JSON) -> None:
+def build_video(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: gr.JSON, download: gr.File) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
             video_in = gr.Video(sources=["upload"], label=f"Video (the first {MAX_VIDEO_SECONDS} s are used)")
@@ -455,7 +499,7 @@ def build_video(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: 
             video_out = gr.Video(label="A | B, side by side", interactive=False, format=None)
             plot = gr.LinePlot(x="frame", y="latency_ms", color="model", label="Model latency per frame (ms)")
     video_btn.click(partial(on_video, task.name), inputs=[video_in, pickers["a"], pickers["b"], session, *ctl_inputs],
-                    outputs=[video_out, plot, results], concurrency_limit=2, api_name=f"{task.name}_video")
+                    outputs=[video_out, plot, results, download], concurrency_limit=2, api_name=f"{task.name}_video")
 
 
 def build_add(task: TaskDef, pickers, session: gr.State) -> None:
@@ -513,10 +557,13 @@ def build_task_tab(task_name: str) -> TabParts:
                 build_live(task, session)
             with gr.Tab("Image"):
                 results = gr.JSON(label="Results (A, B, agreement)", elem_id=f"{task_name}-results", render=False)
-                readouts = build_image(task, pickers, session, ctl_inputs, results, a0, b0)
+                download = gr.File(label="Download the results (JSON for an image, CSV per frame for a video)",
+                                   interactive=False, render=False, elem_id=f"{task_name}-download")
+                readouts = build_image(task, pickers, session, ctl_inputs, results, download, a0, b0)
             with gr.Tab("Video file"):
-                build_video(task, pickers, session, ctl_inputs, results)
-        with gr.Accordion("Results as JSON (A, B, agreement)", open=False):
+                build_video(task, pickers, session, ctl_inputs, results, download)
+        with gr.Accordion("Results (A, B, agreement): to read or download", open=False):
+            download.render()
             results.render()
         build_add(task, pickers, session)
         panel = EXTRA_PANELS.get(task_name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Generator, Mapping
@@ -23,6 +23,7 @@ from playground.limits import WORKSPACE
 from playground.pair import load_sides, offered_spec, run_pair, user_message
 from playground.offers import Offer
 from tasks import TASKS
+from tasks.base import amount
 from tasks.tracking import StreamTracker
 from zoo.errors import ZooError
 from zoo.specs import ModelSpec
@@ -45,6 +46,18 @@ class VideoReport:
     latency: dict[str, list[float]]  # "a"/"b" -> per-frame model latency (ms)
     errors: list[str]
     note: str = ""  # why the video was cut short, when it was
+    found: dict[str, list[float]] = field(default_factory=lambda: {"a": [], "b": []})  # per frame (tasks.base.amount)
+
+    def csv_rows(self, models: Mapping[str, str]) -> list[dict[str, Any]]:
+        """One row per frame: its time, and each side's model, what it found and how long it took."""
+        rows = []
+        for i in range(self.frames):
+            row: dict[str, Any] = {"frame": i, "time_s": round(i / self.fps, 3)}
+            for k in ("a", "b"):
+                row.update({f"{k}_model": models[k], f"{k}_found": self.found[k][i],
+                            f"{k}_latency_ms": round(self.latency[k][i], 2)})
+            rows.append(row)
+        return rows
 
 
 def _label(frame: np.ndarray, text: str) -> np.ndarray:
@@ -152,7 +165,7 @@ def _offered(task_name: str, models: Mapping[str, Any], offer: Offer) -> tuple[d
 
 
 def _panels(outs: Mapping[str, Any], rgb: np.ndarray, names: Mapping[str, str], latency: dict[str, list[float]],
-            errors: list[str]) -> np.ndarray:
+            errors: list[str], found: dict[str, list[float]]) -> np.ndarray:
     """One output frame: A and B side by side, each labelled with its model and time (or its error)."""
     panels = []
     for key in ("a", "b"):
@@ -161,9 +174,11 @@ def _panels(outs: Mapping[str, Any], rgb: np.ndarray, names: Mapping[str, str], 
             if out.error not in errors:
                 errors.append(out.error)
             latency[key].append(float("nan"))
+            found[key].append(float("nan"))
             panels.append(_label(rgb, f"{key.upper()}: {names[key]}: error"))
         else:
             latency[key].append(out.prediction.latency_ms)
+            found[key].append(amount(out.prediction.result.to_json()))
             panels.append(_label(out.annotated, f"{key.upper()}: {names[key]}  {out.prediction.latency_ms:.0f} ms"))
     return np.hstack(panels)
 
@@ -192,13 +207,14 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
         errors: list[str] = list(dict.fromkeys(failed.values()))
         trackers = {k: StreamTracker(frame_rate=int(round(fps_out))) if task.trackable else None for k in ("a", "b")}
         latency: dict[str, list[float]] = {"a": [], "b": []}
+        found: dict[str, list[float]] = {"a": [], "b": []}
         note: list[str] = []
         n = 0
         for _, rgb in _sampled(container, stream, max_seconds, fps_out, note):
             if n >= max_frames:
                 note.append(f"only the first {max_frames} frames are used")
                 break
-            frame = _panels(run_pair(task, specs, rgb, options, failed, trackers), rgb, names, latency, errors)
+            frame = _panels(run_pair(task, specs, rgb, options, failed, trackers), rgb, names, latency, errors, found)
             if writer is None:
                 writer = _Writer(out_path, fps_out, frame.shape[1], frame.shape[0])
             writer.write(frame)
@@ -208,7 +224,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
             raise ZooError("the video has no frames that could be read")
         writer.close()
         writer, finished = None, True
-        return VideoReport(str(out_path), n, fps_out, latency, errors, "; ".join(dict.fromkeys(note)))
+        return VideoReport(str(out_path), n, fps_out, latency, errors, "; ".join(dict.fromkeys(note)), found)
     finally:
         container.close()
         if writer is not None:

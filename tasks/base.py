@@ -96,8 +96,27 @@ class Control:
 
 DEFAULT_CONTROLS = (
     Control("min_score", "Score threshold", 0.0, 1.0, 0.5, 0.05),
-    Control("max_results", "Max results", 1, 10, 5, 1),
+    Control("max_results", "Max results", 1, 20, 10, 1),  # a group photo: up to ten by default
 )
+
+
+@dataclass(frozen=True)
+class Example:
+    """A still image that shows what a task is for, made at run time from what installed packages carry,
+    and what the task's default pair finds on it (``at_least``: per side, the instances found, or the share
+    of the picture that is not background); tests hold every example to its caption."""
+
+    label: str  # a few words, on the example's button
+    caption: str  # what it shows and what the default pair finds
+    make: Callable[[], np.ndarray]
+    at_least: dict[str, float]
+
+
+def amount(result: dict[str, Any]) -> float:
+    """What a side found, as one number: instances, or the share of the picture that is not background."""
+    if "coverage" in result:
+        return float(sum(v for k, v in result["coverage"].items() if k != "background"))
+    return float(next((len(v) for k, v in result.items() if isinstance(v, list)), 0))
 
 
 @dataclass(frozen=True)
@@ -116,7 +135,9 @@ class TaskDef:
     trackable: bool = False
     controls: tuple[Control, ...] = DEFAULT_CONTROLS
     options: type[Options] = Options  # the settings one side takes, typed
-    description: str = ""
+    description: str = ""  # what a first-time visitor is looking at, in one plain line
+    examples: tuple[Example, ...] = ()
+    no_examples: str = ""  # why a task has no example image, when it has none
     # bring your own: what a Hub model must be for this task, and the rule that makes its entry
     hub_hint: str = "none yet"
     hub_model: Callable[[HubCard], ModelSpec] | None = None

@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 
 from tasks.agreement import box_agreement
-from tasks.base import Pipeline, register_task, TaskDef
+from tasks.base import Example, Pipeline, register_task, TaskDef
 from tasks.geometry import nms, sigmoid
 from tasks.results import (check_box, check_points, check_score, flip_box, flip_points, InstanceResult, rounded,
                            rounded_rows)
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.byo import HubCard
+from zoo.images import sample_grid
 from zoo.specs import ModelSpec, Thresholds
 
 
@@ -156,7 +157,14 @@ TASK = register_task(TaskDef(
     agreement=agreement,
     default_pair=("face/blazeface-short", "face/facemesh"),
     trackable=True,
-    description="Boxes, scores and facial keypoints; ids follow each face across frames.",
+    description=("Each face gets a box, a score (how sure the model is) and a few points (eyes, nose, mouth, "
+                 "ears); in the live view a number follows each face from frame to frame."),
+    examples=(
+        Example("Three faces in a row", "the sample portrait three times, composed here: both find all three",
+                lambda: sample_grid(3, 1, 0.6), {"a": 3, "b": 3}),
+        Example("Six faces", "six times, composed here: BlazeFace finds all six, the face mesh follows at most "
+                "four", lambda: sample_grid(3, 2, 0.5), {"a": 6, "b": 4}),
+    ),
     hub_hint="object-detection with a 'face' label",
     hub_model=hub_model,
 ))

@@ -96,7 +96,10 @@ def classify(keypoints: np.ndarray) -> Gesture:
 
 @dataclass(frozen=True)
 class GestureResult(HandsResult):
-    """The hands schema with a gesture on every hand."""
+    """The hands schema with a gesture on every hand, and the names the model can give (its label set: the
+    rules' eight, a taught head's own, a classifier's classes), by which two models' gestures are compared."""
+
+    label_set: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -115,7 +118,20 @@ class GestureResult(HandsResult):
 
 
 def recognise(hands: HandsResult) -> GestureResult:
-    return GestureResult(tuple(replace(h, gesture=classify(np.array(h.keypoints))) for h in hands.hands))
+    return GestureResult(tuple(replace(h, gesture=classify(np.array(h.keypoints))) for h in hands.hands), LABELS)
+
+
+def plain(label: str) -> str:
+    """A gesture's name as people write it: "Open_Palm", "open palm" and "open-palm" are one name."""
+    return " ".join(label.replace("_", " ").replace("-", " ").lower().split())
+
+
+def shared_labels(a: GestureResult, b: GestureResult) -> set[str] | None:
+    """The gesture names both models can give (None, the no-gesture name, not counted); None when either
+    model does not say what its names are."""
+    if not a.label_set or not b.label_set:
+        return None
+    return ({plain(x) for x in a.label_set} & {plain(x) for x in b.label_set}) - {"none"}
 
 
 
@@ -135,10 +151,19 @@ def hub_model(card: HubCard) -> ModelSpec:
 
 
 def agreement(a: GestureResult, b: GestureResult) -> dict[str, Any]:
+    """The hands matched by box, then their gestures compared by name: only when the two models have names in
+    common (a taught "fist" is not the rules' "Closed_Fist"), else the sentence says the label sets differ."""
     out = hands_task.agreement(a, b)
-    same = [a.hands[i].gesture.label == b.hands[j].gesture.label for i, j, _ in out["pairs"]]
+    same = [plain(a.hands[i].gesture.label) == plain(b.hands[j].gesture.label) for i, j, _ in out["pairs"]]
     out["labels_agree"] = int(sum(same))
     if not (len(a) and len(b)):  # nothing to compare, or one side empty: the hands' sentence says so
+        return out
+    shared = shared_labels(a, b)
+    if shared is not None and not shared:
+        out["score"] = None
+        out["summary"] = (f"A and B name gestures differently (A: {', '.join(a.label_set[:6])}; B: "
+                          f"{', '.join(b.label_set[:6])}): their gestures are not compared; "
+                          f"{out['matched']} of {max(len(a), len(b))} hands matched")
         return out
     n = max(len(a), len(b))
     out["score"] = round(sum(same) / n, 3)
@@ -156,7 +181,9 @@ TASK = register_task(TaskDef(
     agreement=agreement,
     default_pair=("gesture/rules-lite", "gesture/rules-full"),
     trackable=True,
-    description="A gesture label per hand: " + ", ".join(LABELS) + ".",
+    description=("Each hand gets a gesture name: " + ", ".join(label.replace("_", " ").lower()
+                 for label in LABELS[1:]) + ", or none. Teach it your own below."),
+    no_examples="No installed package carries a photo of hands: make a gesture at the live webcam.",
     hub_hint="image-classification: each hand crop is classified",
     hub_model=hub_model,
 ))

@@ -324,7 +324,7 @@ def label_hands(hands: Sequence[Hand], probs: np.ndarray, classes: Sequence[str]
     """Each hand with its most probable class (one row of ``probs`` per hand) as its gesture."""
     return GestureResult(tuple(
         replace(h, gesture=Gesture(str(classes[int(np.argmax(p))]), float(min(1.0, np.max(p)))))
-        for h, p in zip(hands, probs)))
+        for h, p in zip(hands, probs)), tuple(str(c) for c in classes))
 
 
 class GestureHeadRunner:
@@ -348,7 +348,7 @@ class GestureHeadRunner:
     def __call__(self, rgb: np.ndarray) -> GestureResult:
         hands = find_hands(rgb, self.meta.get("hands_model", HANDS_MODEL))
         if not hands:
-            return GestureResult(())
+            return GestureResult((), self.classes)
         probs = self.session.run(["probabilities"], {"features": self.features(rgb, hands).astype(np.float32)})[0]
         return label_hands(hands, probs, self.classes)
 
@@ -392,7 +392,7 @@ class HandCropClassifier:
     def __call__(self, rgb: np.ndarray) -> GestureResult:
         hands = find_hands(rgb)
         if not hands:
-            return GestureResult(())
+            return GestureResult((), tuple(self.labels))
         inputs = self.processor(images=[hand_crop(rgb, h.box) for h in hands], return_tensors="pt")
         with self._lock, self._torch.inference_mode():
             probs = self._torch.softmax(self.model(**inputs).logits.float(), dim=-1).numpy()

@@ -109,6 +109,8 @@ TASK = register_task(TaskDef(
     agreement=agreement,
     default_pair=("hands/mediapipe-lite", "hands/mediapipe-full"),
     trackable=True,
-    description="Boxes, left/right and 21 landmarks per hand; ids follow each hand across frames.",
+    description=("Each hand gets a box, left or right (the person's own hand), and 21 points on the wrist "
+                 "and fingers; in the live view a number follows each hand from frame to frame."),
+    no_examples="No installed package carries a photo of hands: hold yours up to the live webcam.",
     hub_hint="none yet: no Hub detector gives the 21 landmarks",
 ))

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from tasks.agreement import match_boxes, nothing_found
-from tasks.base import Pipeline, register_task, TaskDef
+from tasks.base import Example, Pipeline, register_task, TaskDef
 from tasks.results import box_of, check_box, check_score, flip_box, InstanceResult, rounded
 from tasks.draw import Canvas, color_ids, instance_label
 from zoo.byo import HubCard
+from zoo.images import sample_grid
 from zoo.specs import HubSource, ModelSpec, Thresholds
 
 # MediaPipe BlazePose's 33 landmarks, in its order (names follow mediapipe's PoseLandmark enum).
@@ -206,7 +207,12 @@ TASK = register_task(TaskDef(
     agreement=agreement,
     default_pair=("pose/blazepose-full", "pose/blazepose-multi-full"),  # one tracked person vs everyone
     trackable=False,
-    description="People with named keypoints (BlazePose: 33; COCO models: 17).",
+    description=("Each person gets a skeleton of named points (nose, shoulders, elbows, knees, ...): 33 for "
+                 "BlazePose, 17 for the COCO models. A follows one person, B finds everyone."),
+    examples=(
+        Example("Three people in a row", "the sample portrait three times, composed here: A follows one "
+                "person, B finds all three", lambda: sample_grid(3, 1, 0.6), {"a": 1, "b": 3}),
+    ),
     hub_hint="keypoint-detection, top-down (ViTPose): it reads the people RT-DETR finds",
     hub_model=hub_model,
 ))

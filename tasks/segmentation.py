@@ -7,9 +7,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tasks.base import Control, Options, Pipeline, TaskDef, register_task
+from tasks.base import Control, Example, Options, Pipeline, TaskDef, register_task
 from tasks.draw import Canvas, palette_rgb
 from zoo.byo import HubCard
+from zoo.images import load_image, sample_image_path
 from zoo.specs import ModelSpec
 
 DEFAULT_THRESHOLD = 0.5
@@ -207,5 +208,11 @@ TASK = register_task(TaskDef(
         Control("opacity", "Mask opacity", 0.0, 1.0, 0.5, 0.05),
     ),
     options=SegmentationOptions,
-    description="A class per pixel, with coverage per class.",
+    description=("Every pixel gets a class (person or background for the built-in models): the coloured "
+                 "mask is what the model would cut out, and the numbers say how much of the picture each "
+                 "class covers."),
+    examples=(
+        Example("A person to cut out", "the sample portrait: both cut out the person, more than 40% of the "
+                "picture", lambda: load_image(sample_image_path()), {"a": 0.4, "b": 0.4}),
+    ),
 ))

@@ -15,6 +15,13 @@ LATENCY = re.compile(r"(\d+(\.\d+)?) ms model latency")
 OVERLAYS = re.compile(r"(\d+(\.\d+)?) overlays/s")
 
 
+def name_of(model_id: str) -> str:
+    """A model as the live readouts name it: its name, never its id."""
+    from zoo.registry import get_spec
+
+    return get_spec(model_id).name
+
+
 @pytest.fixture(scope="module")
 def y4m(tmp_path_factory):
     if not chromium_available():
@@ -66,7 +73,7 @@ def test_switching_b_mid_stream_and_a_failing_model(app_url, y4m, monkeypatch, t
         start_live(page, "face")
         assert _both_draw(page, "face")
         select_model(page, "face-model-b", "face/haar-frontal")
-        assert wait_for(lambda: "face/haar-frontal" in live_readout(page, "face", "b")
+        assert wait_for(lambda: name_of("face/haar-frontal") in live_readout(page, "face", "b")
                         and LATENCY.search(live_readout(page, "face", "b")), 30), live_readout(page, "face", "b")
         before = live_counts(page, "face")
         assert _both_draw(page, "face", before, n=3)  # B draws the new model's results, A goes on
@@ -87,10 +94,10 @@ def test_two_browser_sessions_are_isolated(app_url, y4m):
             start_live(page, "face")
             assert _both_draw(page, "face")
         select_model(second, "face-model-b", "face/blazeface-full")
-        assert wait_for(lambda: "face/blazeface-full" in live_readout(second, "face", "b"), 30)
+        assert wait_for(lambda: name_of("face/blazeface-full") in live_readout(second, "face", "b"), 30)
         before = live_counts(first, "face")
         assert _both_draw(first, "face", before, n=5)
-        assert "face/facemesh" in live_readout(first, "face", "b"), live_readout(first, "face", "b")
+        assert name_of("face/facemesh") in live_readout(first, "face", "b"), live_readout(first, "face", "b")
 
 
 def test_leaving_a_tab_stops_its_stream_frees_its_slot_and_offers_to_resume(app_url, y4m):
@@ -173,7 +180,7 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
         assert on_device and on_device["model"] == "face/blazeface-short", on_device
         assert len(on_device["result"]["faces"]) == 1, on_device
         assert "on this device" in live_readout(page, "face", "a")
-        agreement = wait_for(lambda: (lambda t: re.search(r"(\d+)% — 1 of 1 matched on the same frame", t))(
+        agreement = wait_for(lambda: (lambda t: re.search(r"(\d+)%( \(over the last \d+ frames\))? — 1 of 1 matched on the same frame", t))(
             page.locator("#face-live .live-agreement").inner_text()), 60)
         assert agreement and int(agreement.group(1)) >= 80, page.locator("#face-live .live-agreement").inner_text()
         # the server answered B only: A's answers are the page's
@@ -285,3 +292,17 @@ def test_the_pages_multi_person_pose_finds_the_servers_people(app_url, y4m, grac
         nose = np.array(mine["keypoints"][0][:2])
         assert min(np.hypot(*(nose - (p.keypoints[0].x, p.keypoints[0].y))) for p in server.people) < \
             0.05 * grace.shape[1]
+
+
+def test_the_readmes_pictures_are_taken_and_show_what_they_claim(app_url, y4m):
+    """bench.screenshots, as the README's pictures are made: the live A/B draws both sides with an agreement
+    in percent, and the face tab's example of six faces gives each side its count of faces."""
+    from bench.screenshots import VIEWPORT, live_ab, still_ab
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with browser_page(app_url, y4m, viewport=VIEWPORT) as page:
+        line = live_ab(page, ARTIFACTS / "live-ab.png")
+        assert re.search(r"Agreement of A and B: \d+%", line), line
+        a, b = still_ab(page, ARTIFACTS / "still-ab.png")
+    assert "found 6 faces" in a and "found 4 faces" in b, (a, b)  # the example's caption says so
+    assert (ARTIFACTS / "live-ab.png").stat().st_size > 10_000 and (ARTIFACTS / "still-ab.png").stat().st_size > 10_000

@@ -47,3 +47,27 @@ def test_recognise_puts_a_gesture_on_every_hand():
     res = recognise(HandsResult((hand,)))
     assert res.hands[0].gesture.label == "Victory"
     assert res.to_json()["hands"][0]["gesture"]["label"] == "Victory"
+
+
+def _labelled(labels, label_set):
+    from dataclasses import replace
+
+    from tasks.gesture import GestureResult
+    from tasks.hands import Gesture
+
+    hands = [Hand(box=(10 + 100 * i, 10, 90 + 100 * i, 90), score=0.9, handedness="Left",
+                  keypoints=tuple((20.0 + 100 * i, 20.0, 0.0) for _ in range(21))) for i in range(len(labels))]
+    return GestureResult(tuple(replace(h, gesture=Gesture(lab, 0.9)) for h, lab in zip(hands, labels)), label_set)
+
+
+def test_taught_gestures_are_compared_by_name_only_where_the_names_match_the_rules():
+    from tasks.gesture import agreement
+
+    rules = _labelled(["Open_Palm", "Thumb_Up"], LABELS)
+    same_names = _labelled(["open palm", "thumb up"], ("open palm", "thumb up", "fist"))
+    assert agreement(rules, same_names)["score"] == 1.0  # "Open_Palm" and "open palm" are one name
+    other_names = _labelled(["hello", "bye"], ("hello", "bye"))
+    out = agreement(rules, other_names)
+    assert out["score"] is None and "name gestures differently" in out["summary"] and out["matched"] == 2
+    nothing = agreement(_labelled([], LABELS), _labelled([], ("hello", "bye")))
+    assert nothing["score"] is None and "nothing to compare" in nothing["summary"]  # never 100%

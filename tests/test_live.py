@@ -138,7 +138,7 @@ def test_pickers_and_sliders_reach_the_stream_through_the_handlers(frames):
     session = StreamSession("face", MODELS, CONTROLS)
     _drain(session, frames[0])
     readout, reference, *updates = on_pick("face", "b", "face/blazeface-full", session)
-    assert get_spec("face/blazeface-full").name in readout and "Reference defaults: score" in reference
+    assert get_spec("face/blazeface-full").name in readout and "own defaults: score threshold" in reference
     on_controls("face", session, 0.99, 5, 0.5, 5)  # A's threshold, A's max, B's threshold, B's max
     outs = _take(session, frames[1])
     assert outs["b"].prediction.model == "face/blazeface-full"

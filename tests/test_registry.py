@@ -62,7 +62,7 @@ def test_reference_thresholds_are_the_default_everywhere_and_shown_in_the_settin
 
     yunet = get_spec("face/yunet")
     assert yunet.thresholds.score == 0.9 and yunet.thresholds.nms == 0.3  # OpenCV Zoo's demo, not 0.3
-    assert "OpenCV Zoo" in reference_text("face/yunet") and "score 0.9, NMS overlap 0.3" in reference_text("face/yunet")
+    assert "OpenCV Zoo" in reference_text("face/yunet") and "score threshold 0.9; two finds that overlap more than 30% count as one" in reference_text("face/yunet")
     score = next(c for c in TASKS["segmentation"].controls if c.name == "min_score")
     assert control_default(score, "segmentation/selfie-general") == 0.1
     loose = predict("segmentation/selfie-general", grace).result  # no threshold given: the reference's 0.1

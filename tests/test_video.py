@@ -35,6 +35,10 @@ def test_video_gives_a_side_by_side_video_and_latency_per_frame(clip):
     while cap.read()[0]:
         n += 1
     assert n == rep.frames
+    rows = rep.csv_rows({"a": "face/blazeface-short", "b": "face/facemesh"})  # the per-frame CSV's rows
+    assert len(rows) == rep.frames and rows[3]["time_s"] == pytest.approx(0.3)
+    assert rows[3]["a_latency_ms"] == round(rep.latency["a"][3], 2) and rows[3]["b_model"] == "face/facemesh"
+    assert sum(r["a_found"] for r in rows) >= rep.frames // 2  # the gliding face, found in most frames
 
 
 def test_a_file_that_is_not_a_video_is_refused(tmp_path):

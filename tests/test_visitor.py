@@ -3,6 +3,7 @@ runs now first and say plainly what needs a download, and no internal word reach
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,59 @@ def test_pickers_list_what_runs_now_first_in_plain_words(task):
         assert value not in label and "[" not in label, "the label is the model's name, not its id"
         if value not in ready:
             assert "·" in label and ("download" in label or "not installed" in label), label
+
+
+@pytest.mark.parametrize("task,example", [(t, e) for t in TASKS for e in TASKS[t].examples],
+                         ids=lambda v: v if isinstance(v, str) else v.label)
+def test_each_example_finds_what_its_caption_promises_with_the_default_pair(task, example):
+    from playground.pair import predict_pair
+    from playground.ui import control_default, default_pair
+    from tasks.base import amount
+
+    pair = default_pair(task)  # with the settings the page starts with
+    controls = {k: {c.name: control_default(c, m) for c in TASKS[task].controls} for k, m in zip("ab", pair)}
+    _, _, payload = predict_pair(task, example.make(), *pair, controls)
+    for side, least in example.at_least.items():
+        assert amount(payload[side]["result"]) >= least, (side, payload[side]["result"], example.caption)
+
+
+def test_every_task_has_examples_or_says_why_not():
+    from playground.ui import example_files
+
+    for name, task in TASKS.items():
+        assert task.examples or task.no_examples, name
+        files = example_files(name)
+        assert len(files) == len(task.examples) and all(Path(p).is_file() and c for p, c in files)
+        assert all("shared" not in p for p, _ in files)  # made here, from installed packages
+
+
+INTERNAL = ("the brief", "scripts/setup", "LiteRT", "litert", "onnxruntime", "mine:", "runtime", "pipeline",
+            "Traceback", "/work/", "site-packages")
+
+
+def test_no_internal_word_reaches_the_page(app_url):
+    """Every text the page is built from (Gradio's configuration of the launched app: labels, notes, pickers,
+    the zoo table) is free of the project's internal words and of server paths."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{app_url}config", timeout=30) as r:
+        config = json.loads(r.read())
+    texts = []
+
+    def walk(v):
+        if isinstance(v, str):
+            texts.append(v)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if k not in ("js", "js_on_load", "css", "css_template", "head", "root", "path", "url", "api_prefix",
+                             "theme_hash", "stylesheets", "proxy_url", "favicon", "protocol", "component_class_id"):
+                    walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk([c.get("props", {}) for c in config["components"]])
+    page = "\n".join(texts)
+    found = {w: re.search(rf".{{0,60}}{re.escape(w)}.{{0,60}}", page).group(0) for w in INTERNAL if w in page}
+    assert not found, found

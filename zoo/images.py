@@ -305,3 +305,14 @@ def sample_image_path() -> Path:
     import matplotlib
 
     return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
+def sample_grid(cols: int, rows: int, scale: float) -> np.ndarray:
+    """A scene composed at run time from the sample photo: ``cols`` x ``rows`` copies of it at ``scale``
+    (several faces, a group of people, from the one real photo an installed package carries)."""
+    import cv2
+
+    photo = load_image(sample_image_path())
+    small = cv2.resize(photo, (round(photo.shape[1] * scale), round(photo.shape[0] * scale)),
+                       interpolation=cv2.INTER_AREA)
+    return np.vstack([np.hstack([small] * cols)] * rows)

@@ -128,7 +128,7 @@ _add("PLAYGROUND_LIVE_MAX_SIDE", 1280, int, "the longest side of a live frame (f
 _add("PLAYGROUND_LIVE_MAX_PIXELS", 1280 * 960, int, "the most pixels in a live frame", minimum=256)
 _add("PLAYGROUND_MAX_TRACKERS", 8, int, "stream-mode runners one live session may hold", minimum=1)
 _add("PLAYGROUND_ADDED_IDLE_S", 1800, int, "a session's added Hub models are given back after this long unused",
-     minimum=1)
+     minimum=0)
 
 
 def cache_dir():

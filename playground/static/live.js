@@ -52,12 +52,13 @@ class LiveView {
     this.lastFrame = null;       // {seq, t, sides: the sides it went to}
     this.lastFed = 0;
     this.maxFps = 60;
-    this.agreement = null;
+    this.agreement = new PL.SteadyAgreement();
     this.rafPending = false;
     this.closedNote = "";
     this.watch = null;           // the timer that checks the view is still shown
     this.captured = new Map();   // seq -> performance.now() when the camera frame was grabbed
     this.models = {a: null, b: null};    // the pickers' models, as the server says (message "models")
+    this.names = {a: "", b: ""};         // and their names, for the readouts
     this.controls = {a: {}, b: {}};      // and their sliders (score threshold, max results)
     this.sameFrame = new PL.SameFrame();
     this.device = {worker: null, ready: false, loaded: {a: null, b: null}, busy: {a: false, b: false},
@@ -290,6 +291,7 @@ class LiveView {
   onModels(m) {
     this.models.a = m.a;
     this.models.b = m.b;
+    if (m.names) this.names = m.names;
     if (m.controls) this.controls = m.controls;
     if (this.device.worker) {
       for (const k of SIDES) this.device.worker.postMessage({type: "controls", side: k, controls: this.controls[k] || {}});
@@ -319,7 +321,11 @@ class LiveView {
     this.release(m.seq, m.side);
     p.latest = m;
     p.status = "";
-    if (m.agreement) this.agreement = m.agreement;
+    if (m.error) {  // a side that failed has nothing to agree with: its sentence says why
+      this.agreement.add({score: null, summary: `${m.side.toUpperCase()} could not answer: ${m.error}`});
+    } else if (m.agreement) {
+      this.agreement.add(m.agreement);
+    }
     if (m.result) this.noteForAgreement(m.side, m.seq, m.result.faces || m.result.hands || m.result.people);
     this.redraw(p);
     this.maybeSend();
@@ -330,7 +336,7 @@ class LiveView {
   noteForAgreement(k, s, found) {
     if (!SIDES.some((x) => this.where(x) === "device") || !found) return;
     const agreement = this.sameFrame.note(k, s, found);
-    if (agreement !== undefined) this.agreement = agreement;
+    if (agreement !== undefined) this.agreement.add(agreement);
   }
 
   // ----- sides that run in this page (playground/device_js: LiteRT.js in a Worker) -----
@@ -442,7 +448,7 @@ class LiveView {
     push(this.stats[k].answers, [performance.now(), m.seq]);
     push(this.stats[k].latency, m.latency_ms);
     p.status = "";
-    if (key === "coverage") this.agreement = {score: null, summary: "masks are compared when both sides run on the server"};
+    if (key === "coverage") this.agreement.add({score: null, summary: "masks are compared when both sides run on the server"});
     else this.noteForAgreement(k, m.seq, items);
     this.redraw(p);
     this.maybeSend();
@@ -473,10 +479,11 @@ class LiveView {
     const now = performance.now();
     this.panes.camera.readout.textContent = `camera ${PL.rate(this.stats.camera, now).toFixed(1)} fps`;
     for (const key of SIDES) {
-      this.panes[key].readout.textContent = PL.sideReadout(key, this.panes[key], this.stats[key], this.models[key],
-                                                           this.where(key), now);
+      this.panes[key].readout.textContent = PL.sideReadout(key, this.panes[key], this.stats[key],
+                                                           this.names[key] || this.models[key], this.where(key), now);
     }
-    this.agreementLine.textContent = PL.agreementReadout(this.agreement);
+    this.agreementLine.textContent = this.agreement.text();
+    this.agreementLine.title = this.agreement.title();
   }
 }
 

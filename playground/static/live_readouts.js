@@ -17,9 +17,9 @@
   };
 
   // One side's line under its pane: which model, where it runs, and how it is doing.
-  PL.sideReadout = function (key, pane, stats, model, where, now) {
+  PL.sideReadout = function (key, pane, stats, name, where, now) {
     const m = pane.latest;
-    const head = `${key.toUpperCase()} · ${(m && m.model) || model || ""}` +
+    const head = `${key.toUpperCase()} · ${name || (m && m.model) || ""}` +
       (where === "device" ? " · on this device" : pane.where ? ` · ${pane.where}` : "");
     if (pane.status) return `${head} · ${pane.status}`;
     if (!m) return `${head} · waiting for a result`;
@@ -30,10 +30,32 @@
       `${PL.median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay` + (m.note ? ` · ⚠️ ${m.note}` : "");
   };
 
-  PL.agreementReadout = function (agreement) {
-    if (!agreement) return "Agreement of A and B: —";
-    if (agreement.score === null || agreement.score === undefined) return `Agreement of A and B: — ${agreement.summary}`;
-    return `Agreement of A and B: ${Math.round(agreement.score * 100)}% — ${agreement.summary}`;
+  const percent = (score) => `${Math.round(score * 100)}%`;
+
+  // The agreement line: steady on a still subject (the mean of the last frames' scores, each computed on
+  // one frame both sides answered), the newest frame's own value and sentence on hover.
+  PL.SteadyAgreement = class {
+    constructor(frames = 8) { this.frames = frames; this.scores = []; this.latest = null; }
+    add(agreement) {
+      this.latest = agreement;
+      const score = agreement && agreement.score;
+      if (score === null || score === undefined) this.scores = [];  // nothing to compare now: start again
+      else { this.scores.push(score); if (this.scores.length > this.frames) this.scores.shift(); }
+    }
+    text() {
+      const a = this.latest;
+      if (!a) return "Agreement of A and B: —";
+      if (!this.scores.length) return `Agreement of A and B: — ${a.summary}`;
+      const steady = this.scores.reduce((x, y) => x + y, 0) / this.scores.length;
+      const over = this.scores.length > 1 ? ` (over the last ${this.scores.length} frames)` : "";
+      return `Agreement of A and B: ${percent(steady)}${over} — ${a.summary}`;
+    }
+    title() {
+      const a = this.latest;
+      if (!a) return "";
+      const own = a.score === null || a.score === undefined ? "—" : percent(a.score);
+      return `This frame alone: ${own} — ${a.summary}`;
+    }
   };
 
   const area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
