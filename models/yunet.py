@@ -68,7 +68,15 @@ def yunet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> Fa
 
 
 
-PIPELINE = Pipeline(yunet_pre, yunet_post)
+def yunet_device(spec: ModelSpec) -> dict:
+    """The page's YuNet (families.js "yunet", on onnxruntime-web): the numbers the decode above reads."""
+    w, h = spec.input_size or (640, 640)
+    return {"family": "yunet", "input": [w, h], "strides": list(YUNET_STRIDES), "floor": spec.thresholds.floor,
+            "thresholds": {"score": spec.thresholds.score, "nms": spec.thresholds.nms},
+            "keypoint_names": list(YUNET_NAMES), "noun": "face", "result_key": "faces"}
+
+
+PIPELINE = Pipeline(yunet_pre, yunet_post, device=yunet_device)
 
 register_models(ModelSpec(
     id="face/yunet",

@@ -1,25 +1,32 @@
-"""The live view's sides that run in the visitor's page: LiteRT.js in a Worker (``playground/device_js``).
+"""The live view's sides that run in the visitor's page: LiteRT.js and onnxruntime-web in a Worker
+(``playground/device_js``).
 
-The page runs the same ``.tflite`` file the server runs, fetched from here by model id (a registry model whose
-task pipeline has a device version, never a path) and cached by the browser by its content hash, with the
+The page runs the same file the server runs (a ``.tflite`` on LiteRT.js, an ``.onnx`` on onnxruntime-web),
+fetched from here by model id (a registry model whose pipeline has a device version, never a path; a Hub
+model once the server has it in its cache) and cached by the browser by its content hash, with the
 constants of the zoo's own spec (:func:`device_spec`), so a side on the device and a side on the server can
 be compared frame by frame. The runtime's files come from the pinned npm packages (``playground/device_js/
 package.json``) that ``scripts/setup`` installs and bundles; without them (a host that only ran ``pip install``)
 every side runs on the server and the page says why.
 
 Routes, under the app's root (served by :class:`playground.live_socket.LiveSocket`):
-``live/device/worker.js``, ``live/device/wasm/<file>`` (LiteRT.js's own files, by name),
+``live/device/worker.js``, ``live/device/wasm/<file>`` (LiteRT.js's own files, by name), ``live/device/ort/<file>``
+(onnxruntime-web's WebAssembly),
 ``live/device/spec?id=<model id>`` (JSON) and ``live/device/model?id=<model id>&file=<n>&v=<sha256>`` (its n-th
 file: a cascade has two).
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).parent / "device_js"
 WASM = ROOT / "node_modules" / "@litertjs" / "core" / "wasm"
 WORKER = ROOT / "dist" / "worker.js"
+ORT = ROOT / "node_modules" / "onnxruntime-web" / "dist"
+ORT_FILES = ("ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs")  # what its wasm build fetches, by name
 PREFIX = "/live/device/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -31,25 +38,75 @@ def why_not() -> str | None:
     return None
 
 
+NO_DEVICE = "this model has no version that runs in the page yet"
+NOT_HERE = "this model's file is not on the server yet: run it once on the server, then here"
+
+
+def model_files(spec: Any) -> list[tuple[Path | None, str]] | None:
+    """The files the page runs for ``spec``, each with its sha256: a bundled model's pinned files, or a Hub
+    model's files from the server's cache (None while they are not cached: the page never downloads from
+    anywhere but this server, and the server downloads only when a model first runs there)."""
+    from zoo import bundled, hub
+    from zoo.specs import HubSource
+
+    if spec.bundled:
+        files = spec.bundled_files()
+        if not files or not all(f in bundled.FILES for f in files):
+            return []
+        return [(bundled.locate(f), bundled.FILES[f][0]) for f in files]
+    if isinstance(spec.source, HubSource) and spec.detector is None:
+        paths = hub.cached_files(spec.source)
+        return None if paths is None else [(p, file_sha256(p)) for p in paths]
+    return []
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime: float) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """A cached file's hash (read once per file version): the page caches the file by it."""
+    st = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime)
+
+
 def device_spec(model_id: str) -> dict[str, Any] | None:
-    """The page's spec for a registry model that has a device version (its file pinned by hash), or None."""
-    from zoo import bundled
+    """The page's spec for a registry model that has a device version and whose files the server has, or
+    None (:func:`why_no_spec` says why)."""
+    found = _spec_or_why(model_id)
+    return found if isinstance(found, dict) else None
+
+
+def why_no_spec(model_id: str) -> str:
+    found = _spec_or_why(model_id)
+    return found if isinstance(found, str) else ""
+
+
+def _spec_or_why(model_id: str) -> dict[str, Any] | str:
     from zoo.errors import ZooError
     from zoo.registry import get_spec
 
     try:
         spec = get_spec(model_id)
     except ZooError:
-        return None
+        return NO_DEVICE
     pipeline = spec.pipeline
-    files = spec.bundled_files()
-    if pipeline is None or pipeline.device is None or not files or not all(f in bundled.FILES for f in files):
-        return None
-    numbers = pipeline.device(spec)
+    if pipeline is None or pipeline.device is None:
+        return NO_DEVICE
+    files = model_files(spec)
+    if files is None:
+        return NOT_HERE
+    numbers = pipeline.device(spec) if files else None
     if numbers is None:
-        return None
-    shas = [bundled.FILES[f][0] for f in files]
-    return {"id": spec.id, "task": spec.task, "name": spec.name, "sha256": shas,
+        return NO_DEVICE
+    shas = [sha for _, sha in files]
+    runtime = "onnx" if str(files[0][0]).endswith(".onnx") else "litert"
+    return {"id": spec.id, "task": spec.task, "name": spec.name, "sha256": shas, "runtime": runtime,
             "model_urls": [f"{PREFIX.lstrip('/')}model?id={spec.id}&file={i}&v={sha}" for i, sha in enumerate(shas)],
             **numbers}
 
@@ -61,7 +118,7 @@ def options() -> dict[str, Any]:
         return {"deviceWhy": why}
     version = int(WORKER.stat().st_mtime)
     return {"device": {"workerUrl": f"{PREFIX.lstrip('/')}worker.js?v={version}", "wasmDir": f"{PREFIX.lstrip('/')}wasm/",
-                       "specUrl": f"{PREFIX.lstrip('/')}spec"}}
+                       "ortDir": f"{PREFIX.lstrip('/')}ort/", "specUrl": f"{PREFIX.lstrip('/')}spec"}}
 
 
 async def serve(scope, receive, send) -> None:
@@ -84,21 +141,27 @@ async def serve(scope, receive, send) -> None:
         media = "application/wasm" if name.endswith(".wasm") else "text/javascript"
         return await FileResponse(files[name], media_type=media, headers={"cache-control": "public, max-age=86400"})(
             scope, receive, send)
+    if path.startswith("ort/"):  # onnxruntime-web's WebAssembly and its glue
+        name = path[len("ort/"):]
+        if name not in ORT_FILES or not (ORT / name).is_file():
+            return await PlainTextResponse("Not found.", 404)(scope, receive, send)
+        media = "application/wasm" if name.endswith(".wasm") else "text/javascript"
+        return await FileResponse(ORT / name, media_type=media,
+                                  headers={"cache-control": "public, max-age=86400"})(scope, receive, send)
     if path in ("spec", "model"):
-        spec = device_spec(query.get("id", "")[:200])
-        if spec is None:
-            return await JSONResponse({"message": "this model has no version that runs in the page yet"}, 404)(
-                scope, receive, send)
+        found = _spec_or_why(query.get("id", "")[:200])
+        if isinstance(found, str):
+            return await JSONResponse({"message": found}, 404)(scope, receive, send)
+        spec = found
         if path == "spec":
             return await JSONResponse(spec, headers={"cache-control": "no-cache"})(scope, receive, send)
-        from zoo import bundled
         from zoo.registry import get_spec
 
         index = query.get("file", "0")
-        files = get_spec(spec["id"]).bundled_files()
+        files = model_files(get_spec(spec["id"])) or []
         if index not in [str(i) for i in range(len(files))]:
             return await PlainTextResponse("Not found.", 404)(scope, receive, send)
-        file, sha = bundled.locate(files[int(index)]), spec["sha256"][int(index)]
+        file, sha = files[int(index)]
         if file is None:
             return await JSONResponse({"message": "this model's file is not on the server yet"}, 404)(scope, receive, send)
         cache = IMMUTABLE if query.get("v") == sha else "no-cache"

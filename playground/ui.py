@@ -396,7 +396,7 @@ window.__playgroundScript = window.__playgroundScript ||
 const options = {json.dumps(options)};
 options.workerUrl = at(options.workerUrl);
 if (options.device) {{
-  for (const k of ["workerUrl", "wasmDir", "specUrl"]) options.device[k] = at(options.device[k]);
+  for (const k of ["workerUrl", "wasmDir", "ortDir", "specUrl"]) options.device[k] = at(options.device[k]);
   options.device.base = at("");
 }}
 window.__playgroundScript.then(() => createLiveView(element, options), (err) => {{

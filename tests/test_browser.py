@@ -206,7 +206,7 @@ PAGE_RUN = """async ([png, opts]) => {
         else if (e.data.type === "result") ok({items: e.data.items, coverage: e.data.coverage || null});
         else if (e.data.type === "error") fail(new Error(e.data.message));
     }; });
-    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/")});
+    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/")});
     return await answer;
 }"""
 
@@ -306,3 +306,42 @@ def test_the_readmes_pictures_are_taken_and_show_what_they_claim(app_url, y4m):
         a, b = still_ab(page, ARTIFACTS / "still-ab.png")
     assert "found 6 faces" in a and "found 4 faces" in b, (a, b)  # the example's caption says so
     assert (ARTIFACTS / "live-ab.png").stat().st_size > 10_000 and (ARTIFACTS / "still-ab.png").stat().st_size > 10_000
+
+
+def test_an_onnx_hub_model_runs_in_the_page_once_the_server_has_it(app_url, y4m, grace, fake_hub):
+    """YuNet, a Hub entry, on onnxruntime-web in the page: offered to the page only once the server has its
+    file (from the fake Hub), then the same faces as the server's onnxruntime on the same picture."""
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from playground import device
+    from playground.engine import predict
+    from tests.fakehub import FakeRepo
+    from tests.tinymodels import yunet_onnx
+    from zoo.cache import MODELS
+    from zoo.registry import get_spec
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    spec = get_spec("face/yunet")
+    fake_hub.add(spec.source.repo_id, FakeRepo({spec.source.filename: yunet_onnx(spec.input_size)}))
+    assert device.device_spec("face/yunet") is None and "not on the server yet" in device.why_no_spec("face/yunet")
+    frame = cv2.resize(grace, (640, 480))  # a camera frame's size: letterboxed into 640x640 pixel for pixel
+    try:
+        server = predict("face/yunet", frame, min_score=0.0).result  # the server downloads it here, once
+    finally:
+        MODELS.clear()
+    page_spec = device.device_spec("face/yunet")
+    assert page_spec and page_spec["runtime"] == "onnx" and page_spec["family"] == "yunet"
+    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
+    with browser_page(app_url, y4m) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
+        answer = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"], "model": "face/yunet"}])
+    items = sorted(answer["items"], key=lambda f: -f["score"])
+    assert len(items) == len(server.faces) >= 1, (items, server.faces)
+    for mine, theirs in zip(items, sorted(server.faces, key=lambda f: -f.score)):
+        np.testing.assert_allclose(mine["box"], theirs.box, atol=0.01)
+        np.testing.assert_allclose(np.array(mine["keypoints"]), np.array(theirs.keypoints), atol=0.01)
+        assert abs(mine["score"] - theirs.score) < 1e-4

@@ -38,7 +38,7 @@ def test_a_device_models_spec_and_files_come_from_the_zoo(app_url, model_id):
         assert "immutable" in got.headers["cache-control"], "fetched once per browser"
 
 
-@pytest.mark.parametrize("query", [{"id": "face/haar-frontal"}, {"id": "face/yunet"},
+@pytest.mark.parametrize("query", [{"id": "face/haar-frontal"}, {"id": "pose/vitpose-base"},
                                    {"id": "../../etc/passwd"}, {"id": "hf:someone/model"}, {}])
 def test_models_without_a_device_version_or_unknown_get_a_sentence(app_url, query):
     for route in ("spec", "model"):
@@ -47,7 +47,19 @@ def test_models_without_a_device_version_or_unknown_get_a_sentence(app_url, quer
         assert "/" not in r.json()["message"]
 
 
+def test_a_hub_model_with_a_page_version_waits_until_the_server_has_its_file(app_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty"))  # nothing cached: the page never downloads it
+    for route in ("spec", "model"):
+        r = httpx.get(f"{app_url}live/device/{route}", params={"id": "face/yunet"})
+        assert r.status_code == 404 and "not on the server yet" in r.json()["message"], r.text
+        assert "/" not in r.json()["message"]
+
+
 def test_only_its_own_runtime_files_are_served(app_url):
+    assert httpx.get(f"{app_url}live/device/ort/ort-wasm-simd-threaded.wasm").headers["content-type"] == \
+        "application/wasm"
+    for name in ("ort.min.js", "../package.json", "ort-wasm-simd-threaded.jsep.wasm"):
+        assert httpx.get(f"{app_url}live/device/ort/{name}").status_code == 404
     assert httpx.get(f"{app_url}live/device/wasm/litert_wasm_internal.wasm").headers["content-type"] == \
         "application/wasm"
     for name in ("../package.json", "..%2Fpackage.json", "index.js", "README.md"):

@@ -100,16 +100,21 @@ def explain(exc: BaseException, repo_id: str, revision: str | None = None, filen
     return err
 
 
-def is_cached(source: HubSource) -> bool:
-    """Every file of the entry is in the local cache."""
+def cached_files(source: HubSource) -> list[Path] | None:
+    """The entry's files in the local cache, its main file first; None unless every one of them is there."""
     from huggingface_hub import try_to_load_from_cache
 
     try:
         found = [try_to_load_from_cache(source.repo_id, name, cache_dir=str(cache_dir()), revision=source.revision)
                  for name in (source.filename, *source.extra_files)]
     except Exception:  # noqa: BLE001 - a malformed entry is simply not cached
-        return False
-    return all(isinstance(f, str) for f in found)
+        return None
+    return [Path(f) for f in found] if all(isinstance(f, str) for f in found) else None
+
+
+def is_cached(source: HubSource) -> bool:
+    """Every file of the entry is in the local cache."""
+    return cached_files(source) is not None
 
 
 def sibling(path: Path, filename: str, other: str) -> Path:

@@ -38,6 +38,15 @@ export function sample(rgba, width, height, outW, outH, m, low, high, replicate)
   return out;
 }
 
+// Greedy NMS as supervision's box_non_max_suppression (the server's tasks.geometry.nms): best first, a hit
+// overlapping a kept one by more than ``threshold`` goes; the kept ones come back in their first order.
+export function greedyNms(hits, threshold) {
+  const sorted = [...hits].sort((p, q) => q.score - p.score);
+  const kept = [];
+  for (const h of sorted) if (kept.every((k) => iou(k.box, h.box) <= threshold)) kept.push(h);
+  return kept.sort((p, q) => p.order - q.order);
+}
+
 // Anchor centres in MediaPipe's SSD order (models/blaze.py ssd_anchors).
 const anchorCache = new Map();
 export function ssdAnchors(size, strides, perLayer) {
@@ -362,6 +371,63 @@ export const FAMILIES = {
         return {box: [Math.max(0, x0), Math.max(0, y0), Math.min(meta.width, x1), Math.min(meta.height, y1)],
                 score: Math.min(1, h.score), keypoints: kps};
       }).filter((f) => f.box[2] > f.box[0] && f.box[3] > f.box[1]);
+      return {items: faces};
+    },
+  },
+  // YuNet (models/yunet.py, on onnxruntime-web): the frame letterboxed into the input's top-left corner, BGR
+  // 0-255 NCHW; cls/obj/bbox/kps per stride decoded as OpenCV's FaceDetectorYN does, then NMS
+  yunet: {
+    preprocess(rgba, width, height, spec) {
+      const [w, h] = spec.input;
+      const s = Math.min(w / width, h / height);
+      const nw = Math.max(1, Math.round(width * s)), nh = Math.max(1, Math.round(height * s));
+      // the frame at the input's scale (a 640x480 camera frame: itself, pixel for pixel)
+      const rgb = s === 1 ? null : sample(rgba, width, height, nw, nh, [width / nw, 0, 0, 0, height / nh, 0], 0, 255, false);
+      const input = new Float32Array(3 * w * h);
+      const plane = w * h;
+      for (let y = 0; y < nh; y++) {
+        for (let x = 0; x < nw; x++) {
+          const o = y * w + x;
+          for (let c = 0; c < 3; c++) {  // BGR planes
+            input[(2 - c) * plane + o] = rgb ? rgb[(y * nw + x) * 3 + c] : rgba[(y * width + x) * 4 + c];
+          }
+        }
+      }
+      return {input, meta: {scale: s, width, height}};
+    },
+    postprocess(outputs, meta, spec, mirrorWidth) {
+      const [w] = spec.input;
+      let hits = [];
+      for (const s of spec.strides) {
+        const cols = Math.floor(w / s);
+        const cls = outputs[`cls_${s}`].data, obj = outputs[`obj_${s}`].data;
+        const bbox = outputs[`bbox_${s}`].data, kps = outputs[`kps_${s}`].data;
+        for (let i = 0; i < cls.length; i++) {
+          const score = Math.sqrt(Math.min(1, Math.max(0, cls[i])) * Math.min(1, Math.max(0, obj[i])));
+          if (score < spec.floor) continue;
+          const r = Math.floor(i / cols), c = i % cols;
+          const cx = (c + bbox[4 * i]) * s, cy = (r + bbox[4 * i + 1]) * s;
+          const bw = Math.exp(bbox[4 * i + 2]) * s, bh = Math.exp(bbox[4 * i + 3]) * s;
+          const points = [];
+          for (let j = 0; j < 5; j++) points.push([(kps[10 * i + 2 * j] + c) * s, (kps[10 * i + 2 * j + 1] + r) * s]);
+          hits.push({score, box: [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], keypoints: points, order: hits.length});
+        }
+      }
+      hits = greedyNms(hits, spec.thresholds.nms);
+      const k = meta.scale;
+      const faces = [];
+      for (const hit of hits) {
+        let [x0, y0, x1, y1] = hit.box.map((v) => v / k);
+        x0 = Math.min(meta.width, Math.max(0, x0)); x1 = Math.min(meta.width, Math.max(0, x1));
+        y0 = Math.min(meta.height, Math.max(0, y0)); y1 = Math.min(meta.height, Math.max(0, y1));
+        if (!(x1 > x0 && y1 > y0)) continue;
+        let pts = hit.keypoints.map(([x, y]) => [x / k, y / k]);
+        if (mirrorWidth) {
+          [x0, x1] = [mirrorWidth - x1, mirrorWidth - x0];
+          pts = pts.map(([x, y]) => [mirrorWidth - x, y]);
+        }
+        faces.push({box: [x0, y0, x1, y1], score: Math.min(1, hit.score), keypoints: pts});
+      }
       return {items: faces};
     },
   },

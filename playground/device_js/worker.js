@@ -3,7 +3,10 @@
 // on the same .tflite file the server runs, with the same constants (served by the app from the zoo's own
 // spec: playground/device.py), so the page's answer and the server's can be compared frame by frame.
 //
-// Messages in:  {type: "init", wasmDir}
+// An .onnx file (a Hub model the server has cached: YuNet) runs on onnxruntime-web's WebAssembly build, one
+// thread, in this same Worker; its outputs reach the family by name.
+//
+// Messages in:  {type: "init", wasmDir, ortDir}
 //               {type: "load", side, spec, modelUrls}          spec: the JSON of /live/device/spec
 //               {type: "frame", sides, seq, bitmap, mirror}    an ImageBitmap of the camera frame (transferred)
 //               {type: "pixels", side, seq, rgba, width, height}  raw RGBA (tests: the server's own image)
@@ -11,6 +14,7 @@
 // Messages out: {type: "ready"} | {type: "loaded", side, model} | {type: "error", side, message}
 //               {type: "result", side, seq, model, latency_ms, items: [{box, score, keypoints, points?}]}
 import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
+import * as ort from "onnxruntime-web/wasm";
 import {FAMILIES} from "./families.js";
 
 // LiteRT writes its own INFO and WARNING lines (XNNPACK, accelerator registry) through console.error, and
@@ -45,6 +49,12 @@ function rgbaOf(bitmap) {
 }
 
 async function runModel(entry, input) {
+  if (entry.session) {  // onnxruntime-web: outputs by name, as the server's onnxruntime gives them
+    const out = await entry.session.run({[entry.session.inputNames[0]]: new ort.Tensor("float32", input, entry.shape)});
+    const named = {};
+    for (const [name, t] of Object.entries(out)) { named[name] = {data: t.data, shape: Array.from(t.dims)}; t.dispose(); }
+    return named;
+  }
   const outputs = await entry.model.run(new Tensor(input, entry.shape));
   return outputs.map((t) => {
     const data = t.toTypedArray().slice();
@@ -70,10 +80,24 @@ async function run(side, seq, rgba, width, height, mirror) {
                    transfer);
 }
 
+async function loadModel(url, spec) {
+  if (spec.runtime === "onnx") {
+    const session = await ort.InferenceSession.create(url, {executionProviders: ["wasm"]});
+    const [w, h] = spec.input;
+    return {session, shape: [1, 3, h, w]};
+  }
+  const model = await loadAndCompile(url, {accelerator: "wasm"});
+  return {model, shape: Array.from(model.getInputDetails()[0].shape)};
+}
+
 self.onmessage = async (e) => {
   const m = e.data;
   try {
     if (m.type === "init") {
+      if (m.ortDir) {
+        ort.env.wasm.wasmPaths = m.ortDir;
+        ort.env.wasm.numThreads = 1;  // a page that is not cross-origin isolated has no threads
+      }
       self.Module = {locateFile: (f) => m.wasmDir + f};
       runtime = loadLiteRt(m.wasmDir);
       await runtime;
@@ -83,11 +107,8 @@ self.onmessage = async (e) => {
       const family = FAMILIES[m.spec.family];
       if (!family) throw new Error(`no device version of ${m.spec.id}`);
       const models = [];
-      for (const url of m.modelUrls) {
-        const model = await loadAndCompile(url, {accelerator: "wasm"});
-        models.push({model, shape: Array.from(model.getInputDetails()[0].shape)});
-      }
-      if (sides[m.side]) for (const e of sides[m.side].models) e.model.delete();
+      for (const url of m.modelUrls) models.push(await loadModel(url, m.spec));
+      if (sides[m.side]) for (const e of sides[m.side].models) e.model ? e.model.delete() : e.session.release();
       sides[m.side] = {spec: m.spec, models, family};
       post({type: "loaded", side: m.side, model: m.spec.id});
     } else if (m.type === "frame") {  // one camera frame for one or both sides

@@ -373,7 +373,8 @@ class LiveView {
     if (!this.device.worker) {
       this.device.worker = new Worker(this.options.device.workerUrl);
       this.device.worker.onmessage = (event) => this.onDevice(event.data);
-      this.device.worker.postMessage({type: "init", wasmDir: this.options.device.wasmDir});
+      this.device.worker.postMessage({type: "init", wasmDir: this.options.device.wasmDir,
+                                      ortDir: this.options.device.ortDir});
     }
     this.loadDeviceModels();
   }
