@@ -10,7 +10,7 @@ import logging
 import gradio as gr
 
 from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
-from playground import backends, guard, limits
+from playground import backends, device, guard, limits
 from playground.live_socket import LiveSocket
 from playground.ui import build_task_tab, build_zoo_tab, wire_links
 from tasks import TASKS
@@ -49,7 +49,9 @@ def launch(**kwargs):
     from starlette.middleware import Middleware
 
     guard.install()  # header timeout, connections per address, trusted proxies (see playground/guard.py)
-    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(guard.Guard, blocks=demo), Middleware(LiveSocket)]})
+    # outermost first: COOP/COEP (when asked for) on every response, the live routes' and the worker's too
+    kwargs.setdefault("app_kwargs", {"middleware": [Middleware(device.CrossOriginIsolation),
+                                                    Middleware(guard.Guard, blocks=demo), Middleware(LiveSocket)]})
     return demo.queue(default_concurrency_limit=4, max_size=limits.queue_max_size()).launch(**kwargs)
 
 

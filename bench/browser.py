@@ -15,8 +15,11 @@ def chromium_available() -> bool:
 
 
 @contextlib.contextmanager
-def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800)) -> Iterator[list]:
-    """``count`` pages, each in a browser context of its own (a separate visitor: own cookies, own session)."""
+def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800), init_script: str | None = None
+                  ) -> Iterator[list]:
+    """``count`` pages, each in a browser context of its own (a separate visitor: own cookies, own session);
+    ``init_script`` runs in each page before its own scripts (``delete window.WebAssembly``: a browser without
+    WebAssembly, which Chromium's flags cannot give)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -30,6 +33,8 @@ def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800)) 
             for _ in range(count):
                 ctx = browser.new_context(permissions=["camera"],
                                           viewport={"width": viewport[0], "height": viewport[1]})
+                if init_script:
+                    ctx.add_init_script(init_script)
                 page = ctx.new_page()
                 page.goto(url)
                 pages.append(page)
@@ -39,8 +44,9 @@ def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800)) 
 
 
 @contextlib.contextmanager
-def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800)) -> Iterator["object"]:
-    with browser_pages(url, y4m, 1, viewport) as pages:
+def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800), init_script: str | None = None
+                 ) -> Iterator["object"]:
+    with browser_pages(url, y4m, 1, viewport, init_script) as pages:
         yield pages[0]
 
 

@@ -169,3 +169,30 @@ async def serve(scope, receive, send) -> None:
                                   headers={"cache-control": cache, "etag": f'"{sha}"'})(scope, receive, send)
     return await PlainTextResponse("Not found.", 404)(scope, receive, send)
 
+
+class CrossOriginIsolation:
+    """ASGI middleware: with ``PLAYGROUND_CROSS_ORIGIN_ISOLATE=1``, every HTTP response carries
+    ``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy: credentialless``, so the
+    page is cross-origin isolated and the page's models run on several threads. Off by default: a page
+    embedded in another site's frame (a Space's page embeds the app) is isolated only if that site is too."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        from zoo import settings
+
+        if scope["type"] != "http" or not settings.get("PLAYGROUND_CROSS_ORIGIN_ISOLATE"):
+            return await self.app(scope, receive, send)
+
+        async def send_isolated(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"cross-origin-opener-policy", b"cross-origin-embedder-policy")]
+                headers += [(b"cross-origin-opener-policy", b"same-origin"),
+                            (b"cross-origin-embedder-policy", b"credentialless")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_isolated)
+

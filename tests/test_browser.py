@@ -345,3 +345,67 @@ def test_an_onnx_hub_model_runs_in_the_page_once_the_server_has_it(app_url, y4m,
         np.testing.assert_allclose(mine["box"], theirs.box, atol=0.01)
         np.testing.assert_allclose(np.array(mine["keypoints"]), np.array(theirs.keypoints), atol=0.01)
         assert abs(mine["score"] - theirs.score) < 1e-4
+
+
+def test_without_webassembly_every_side_runs_on_the_server_and_says_why(app_url, y4m):
+    with browser_page(app_url, y4m, init_script="delete window.WebAssembly;") as page:
+        open_tab(page, "face", TASKS["face"].title)
+        start_live(page, "face")
+        assert _both_draw(page, "face"), live_counts(page, "face")  # the server's answers, drawn
+        said = wait_for(lambda: (lambda t: "WebAssembly" in t and t)(live_readout(page, "face", "a")), 30)
+        assert said and "on the server" in said, live_readout(page, "face", "a")
+        assert page.locator("#face-live .live-where-a option").count() == 1  # no "on this device" to pick
+        stop_live(page, "face")
+
+
+def test_the_device_parity_tool_passes_on_the_sample_portrait(app_url, y4m):
+    """bench.device_parity's rows, on the one photo every install has: each model's page version against
+    the server's, at the issue's bars (same counts, boxes IoU >= 0.9, landmarks <= 2 px, masks IoU >= 0.95)."""
+    from bench.device_parity import load_images, rows_for
+    from playground import device
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    models = ["face/blazeface-short", "face/facemesh", "pose/blazepose-full", "segmentation/selfie-general"]
+    with browser_page(app_url, y4m) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
+        rows = rows_for(models, load_images(None), page, device.options()["device"]["workerUrl"])
+    for row in rows:
+        assert row["counts_equal"] == row["images"] == 1, row
+        if row["mask_iou_mean"] is not None:
+            assert row["mask_iou_mean"] >= 0.95, row
+        else:
+            assert row["box_iou_mean"] >= 0.9 and row["landmark_px_mean"] <= 2.0, row
+
+
+def test_a_cross_origin_isolated_page_runs_its_models_on_several_threads(app_url, y4m, monkeypatch, grace):
+    """PLAYGROUND_CROSS_ORIGIN_ISOLATE=1: the page is isolated, the page's runtime says it runs on threads,
+    and its answer is still the server's."""
+    import os
+
+    import numpy as np
+
+    from bench.device_parity import run_in_page
+    from playground import device
+    from playground.engine import predict
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: no second thread to use")
+    monkeypatch.setenv("PLAYGROUND_CROSS_ORIGIN_ISOLATE", "1")
+    with browser_page(app_url, y4m) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
+        assert page.evaluate("self.crossOriginIsolated")
+        backend = page.evaluate("""async (url) => {
+            const w = new Worker(new URL(url, document.baseURI).href);
+            return await new Promise((ok) => { w.onmessage = (e) => { if (e.data.type === 'ready') ok(e.data.backend); };
+              w.postMessage({type: 'init', wasmDir: new URL('live/device/wasm/', document.baseURI).href,
+                             ortDir: new URL('live/device/ort/', document.baseURI).href}); });
+        }""", device.options()["device"]["workerUrl"])
+        assert "threads" in backend, backend
+        answer = run_in_page(page, grace, "face/blazeface-short", device.options()["device"]["workerUrl"])
+    server = predict("face/blazeface-short", grace).result
+    mine = [f for f in answer["items"] if f["score"] >= 0.5]
+    assert len(mine) == len(server.faces) == 1
+    np.testing.assert_allclose(mine[0]["box"], server.faces[0].box, atol=1.5)

@@ -127,6 +127,9 @@ _add("PLAYGROUND_LIVE_SILENT_S", 10, int, "a live socket that sends nothing (no 
 _add("PLAYGROUND_LIVE_MAX_SIDE", 1280, int, "the longest side of a live frame (from its JPEG header)", minimum=16)
 _add("PLAYGROUND_LIVE_MAX_PIXELS", 1280 * 960, int, "the most pixels in a live frame", minimum=256)
 _add("PLAYGROUND_MAX_TRACKERS", 8, int, "stream-mode runners one live session may hold", minimum=1)
+_add("PLAYGROUND_CROSS_ORIGIN_ISOLATE", False, bool, "`1`: serve the page cross-origin isolated (COOP/COEP), so "
+     "the models that run in the visitor's page use several threads (not for a page embedded in another "
+     "site's frame, such as a Space's)", "unset")
 _add("PLAYGROUND_ADDED_IDLE_S", 1800, int, "a session's added Hub models are given back after this long unused",
      minimum=0)
 

@@ -11,7 +11,8 @@
 //               {type: "frame", sides, seq, bitmap, mirror}    an ImageBitmap of the camera frame (transferred)
 //               {type: "pixels", side, seq, rgba, width, height}  raw RGBA (tests: the server's own image)
 //               {type: "controls", side, controls}             the side's sliders
-// Messages out: {type: "ready"} | {type: "loaded", side, model} | {type: "error", side, message}
+// Messages out: {type: "ready", backend} | {type: "loaded", side, model} | {type: "error", side, message}
+//               backend: what runs the models here, in words ("WebAssembly, 1 thread")
 //               {type: "result", side, seq, model, latency_ms, items: [{box, score, keypoints, points?}]}
 import {loadLiteRt, loadAndCompile, Tensor} from "@litertjs/core";
 import * as ort from "onnxruntime-web/wasm";
@@ -94,14 +95,18 @@ self.onmessage = async (e) => {
   const m = e.data;
   try {
     if (m.type === "init") {
+      // threads only where the page is cross-origin isolated (the app serves COOP/COEP when told to):
+      // SharedArrayBuffer exists only there, and LiteRT's threaded build has no fallback
+      const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
       if (m.ortDir) {
         ort.env.wasm.wasmPaths = m.ortDir;
-        ort.env.wasm.numThreads = 1;  // a page that is not cross-origin isolated has no threads
+        ort.env.wasm.numThreads = threads;
       }
       self.Module = {locateFile: (f) => m.wasmDir + f};
-      runtime = loadLiteRt(m.wasmDir);
+      if (threads > 1) self.Module.mainScriptUrlOrBlob = m.wasmDir + "litert_wasm_threaded_internal.js";
+      runtime = loadLiteRt(m.wasmDir, threads > 1 ? {threads: true} : undefined);
       await runtime;
-      post({type: "ready"});
+      post({type: "ready", backend: `WebAssembly, ${threads} thread${threads > 1 ? "s" : ""}`});
     } else if (m.type === "load") {
       await runtime;
       const family = FAMILIES[m.spec.family];

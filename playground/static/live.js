@@ -277,7 +277,7 @@ class LiveView {
       this.maybeSend();
     } else if (m.type === "socket") {
       this.socketOpen = m.state === "open";
-      if (m.state === "open") this.status.textContent = "live";
+      if (m.state === "open") this.status.textContent = `live · ${this.privacy()}`;
       else if (this.stream) {
         this.status.textContent = this.closedNote || "the connection closed; press Start again";
         this.stop(undefined);
@@ -416,7 +416,7 @@ class LiveView {
 
   onDevice(m) {
     const d = this.device;
-    if (m.type === "ready") { d.ready = true; this.loadDeviceModels(); return; }
+    if (m.type === "ready") { d.ready = true; d.backend = m.backend || ""; this.loadDeviceModels(); return; }
     if (m.type === "loaded") {
       d.loaded[m.side] = m.model;
       d.worker.postMessage({type: "controls", side: m.side, controls: this.controls[m.side] || {}});
@@ -475,14 +475,26 @@ class LiveView {
     }
   }
 
+  // Where the camera's frames go, in a sentence (the status line's tooltip, and the line itself once live).
+  privacy() {
+    const onDevice = SIDES.filter((k) => this.where(k) === "device");
+    if (onDevice.length < 2) return "Frames go to the playground's server for the sides that run there.";
+    return this.options.feedServer
+      ? "Both sides run on this device; a few frames a second go to the server only for the Teach panel's captures."
+      : "Both sides run on this device: no frame leaves it.";
+  }
+
   refreshReadouts() {
     if (!this.stream) return;
     const now = performance.now();
     this.panes.camera.readout.textContent = `camera ${PL.rate(this.stats.camera, now).toFixed(1)} fps`;
     for (const key of SIDES) {
       this.panes[key].readout.textContent = PL.sideReadout(key, this.panes[key], this.stats[key],
-                                                           this.names[key] || this.models[key], this.where(key), now);
+                                                           this.names[key] || this.models[key], this.where(key), now,
+                                                           this.device.backend);
     }
+    this.status.title = this.privacy();
+    if (this.socketOpen && this.status.textContent.startsWith("live")) this.status.textContent = `live · ${this.privacy()}`;
     this.agreementLine.textContent = this.agreement.text();
     this.agreementLine.title = this.agreement.title();
   }
@@ -506,5 +518,7 @@ const SERVER = {
 };
 
 function createLiveView(root, options) {
+  const why = options.device ? PL.deviceUnsupported() : "";
+  if (why) options = {...options, device: null, deviceWhy: why};  // every side on the server, saying why
   return new LiveView(root, options).api();
 }

@@ -65,6 +65,20 @@
     return {mirrorBox, sizeSel, qualitySel, status, whereSel, panes, agreementLine};
   };
 
+  // Can this browser run the models itself? LiteRT.js and onnxruntime-web need WebAssembly with SIMD (the
+  // bytes are wasm-feature-detect's SIMD probe). Returns why not, or "".
+  PL.deviceUnsupported = function () {
+    if (typeof WebAssembly !== "object") return "this browser cannot run models itself (WebAssembly is off)";
+    const simd = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0,
+                                 253, 15, 253, 98, 11]);
+    try {
+      if (!WebAssembly.validate(simd)) return "this browser cannot run models itself (no WebAssembly SIMD)";
+    } catch (err) {
+      return "this browser cannot run models itself (no WebAssembly SIMD)";
+    }
+    return "";
+  };
+
   // What the live view needs from the browser, or the names of what it lacks.
   PL.missingFeatures = () => [
     ["requestVideoFrameCallback", "requestVideoFrameCallback" in HTMLVideoElement.prototype],

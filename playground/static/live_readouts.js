@@ -17,10 +17,11 @@
   };
 
   // One side's line under its pane: which model, where it runs, and how it is doing.
-  PL.sideReadout = function (key, pane, stats, name, where, now) {
+  PL.sideReadout = function (key, pane, stats, name, where, now, backend) {
     const m = pane.latest;
     const head = `${key.toUpperCase()} · ${name || (m && m.model) || ""}` +
-      (where === "device" ? " · on this device" : pane.where ? ` · ${pane.where}` : "");
+      (where === "device" ? ` · on this device${backend ? ` (${backend})` : ""}` : pane.where ? ` · ${pane.where}`
+        : " · on the server");
     if (pane.status) return `${head} · ${pane.status}`;
     if (!m) return `${head} · waiting for a result`;
     if (m.error) return `${head} · ⚠️ ${m.error}`;
