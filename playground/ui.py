@@ -159,7 +159,8 @@ def reference_text(model_id: str, state: StreamSession | None = None) -> str:
     t = spec.thresholds
     nms = f"; two finds that overlap more than {t.nms:.0%} count as one" if t.nms is not None else ""
     floor = f" The slider starts at {t.floor:g}, the lowest score this model reports." if t.floor > 0 else ""
-    return f"This model's own defaults: score threshold {t.score:g}{nms} ({t.source}).{floor}"
+    about = f"*{spec.note}*\n\n" if spec.note else ""  # the model in one plain line, where its entry has one
+    return f"{about}This model's own defaults: score threshold {t.score:g}{nms} ({t.source}).{floor}"
 
 
 def controls_by_side(task: TaskDef, values: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
