@@ -17,12 +17,15 @@ export function imageToTensor(rgba, width, height, size, low, high) {
 
 // cv2.warpAffine(INTER_LINEAR) given the inverse map: output pixel (x, y) samples the frame at
 // (m0 x + m1 y + m2, m3 x + m4 y + m5); outside the frame zeros, or the nearest edge pixel (replicate).
-export function sample(rgba, width, height, outW, outH, m, low, high, replicate) {
+// ``win`` [x0, y0, x1, y1]: a window of the frame taken as the whole picture (the server crops the window
+// first), so outside it is outside too.
+export function sample(rgba, width, height, outW, outH, m, low, high, replicate, win = null) {
   const out = new Float32Array(outW * outH * 3);
   const k = (high - low) / 255;
+  const [wx0, wy0, wx1, wy1] = win || [0, 0, width, height];
   const px = replicate
     ? (x, y, c) => rgba[(Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))) * 4 + c]
-    : (x, y, c) => (x < 0 || y < 0 || x >= width || y >= height) ? 0 : rgba[(y * width + x) * 4 + c];
+    : (x, y, c) => (x < wx0 || y < wy0 || x >= wx1 || y >= wy1) ? 0 : rgba[(y * width + x) * 4 + c];
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
@@ -326,7 +329,7 @@ export const FAMILIES = {
         const ww = x1 - x0, wh = y1 - y0, s = d.size / Math.max(ww, wh);
         const tx = (d.size - ww * s) / 2, ty = (d.size - wh * s) / 2;
         const input = sample(rgba, width, height, d.size, d.size, [1 / s, 0, x0 - tx / s, 0, 1 / s, y0 - ty / s],
-                             d.range[0], d.range[1], false);
+                             d.range[0], d.range[1], false, [x0, y0, x1, y1]);
         const meta = {scale: s, pad: [tx - x0 * s, ty - y0 * s]};  // input pixels -> frame pixels
         hits.push(...detect(await runModel(models[0], input), meta, d, spec.detector_min_score, spec.nms, 0.0));
       }
