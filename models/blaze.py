@@ -21,6 +21,42 @@ from tasks.geometry import Letterbox, nms, sigmoid
 OPTIONS = ("detector", "landmark", "roi", "max_instances", "detector_min_score", "tiles")
 
 
+@dataclass(frozen=True)
+class CascadeOptions:
+    """A cascade entry's numbers, read once from its spec's options (:meth:`of`, which is where a missing or
+    misspelt one fails): everything below reads these fields."""
+
+    detector: Mapping[str, Any]  # size, strides, layout, range, keypoints, and per_layer / weighted for MediaPipe's
+    landmark: Mapping[str, Any]  # size, layout, range, and border "replicate" for BlazePose's crops
+    roi: str
+    detector_min_score: float
+    max_instances: int = 2
+    tiles: bool = False
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> "CascadeOptions":
+        unknown = set(options) - set(OPTIONS) - {"landmark_model"}
+        if unknown:
+            raise ValueError(f"cascade options {sorted(unknown)} are not read")
+        return cls(**{k: options[k] for k in OPTIONS if k in options})
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        return tuple(self.detector["strides"])
+
+    @property
+    def per_layer(self) -> int:
+        return int(self.detector["per_layer"]) if "per_layer" in self.detector else 2
+
+    @property
+    def weighted(self) -> bool:
+        return bool(self.detector["weighted"]) if "weighted" in self.detector else False
+
+    @property
+    def replicate(self) -> bool:
+        return "border" in self.landmark and self.landmark["border"] == "replicate"
+
+
 # --- the detector -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NetInput:
@@ -33,8 +69,8 @@ class NetInput:
 
     @classmethod
     def from_options(cls, o: Mapping[str, Any]) -> "NetInput":
-        low, high = o.get("range", (0.0, 1.0))
-        return cls(int(o["size"]), str(o.get("layout", "nhwc")), float(low), float(high))
+        low, high = o["range"] if "range" in o else (0.0, 1.0)
+        return cls(int(o["size"]), str(o["layout"]) if "layout" in o else "nhwc", float(low), float(high))
 
     def blob(self, rgb: np.ndarray) -> np.ndarray:
         """A (size x size) RGB uint8 image -> the network's float32 batch of one."""
@@ -430,25 +466,24 @@ def shifted(d: Detection, dx: float, dy: float) -> Detection:
     return Detection(d.score, d.box + np.array([dx, dy, dx, dy], np.float32), d.keypoints + np.array([dx, dy]))
 
 
-def plan(rgb: np.ndarray, options: Mapping[str, Any], *, nms_iou: float) -> tuple[CascadePlan, CascadeMeta]:
-    """The detector's letterboxed inputs (the frame, and its 2x2 tiles when ``options["tiles"]``) and how to
+def plan(rgb: np.ndarray, options: CascadeOptions, *, nms_iou: float) -> tuple[CascadePlan, CascadeMeta]:
+    """The detector's letterboxed inputs (the frame, and its 2x2 tiles with ``options.tiles``) and how to
     cut the landmark crops from what it finds: hits from all inputs merged by NMS at ``nms_iou``, best first."""
-    det_in = NetInput.from_options(options["detector"])
-    lm_in = NetInput.from_options(options["landmark"])
+    det_in = NetInput.from_options(options.detector)
+    lm_in = NetInput.from_options(options.landmark)
     h, w = rgb.shape[:2]
-    windows = [(0, 0, w, h)] + (tiles(w, h) if options.get("tiles") else [])
+    windows = [(0, 0, w, h)] + (tiles(w, h) if options.tiles else [])
     passes = []
     for x0, y0, x1, y1 in windows:
         img, lb = fit(rgb[y0:y1, x0:x1], det_in.size)
         passes.append((det_in.blob(img), lb, (x0, y0)))
-    rule = ROI_RULES[options["roi"]]
-    strides = tuple(options["detector"]["strides"])
-    k = int(options["detector"]["keypoints"])
-    merge = {"per_layer": int(options["detector"].get("per_layer", 2)),
-             "iou": nms_iou, "weighted": bool(options["detector"].get("weighted"))}
-    replicate = options["landmark"].get("border") == "replicate"
-    most = int(options.get("max_instances", 2))
-    min_score = float(options["detector_min_score"])
+    rule = ROI_RULES[options.roi]
+    strides = options.strides
+    k = int(options.detector["keypoints"])
+    merge = {"per_layer": options.per_layer, "iou": nms_iou, "weighted": options.weighted}
+    replicate = options.replicate
+    most = int(options.max_instances)
+    min_score = float(options.detector_min_score)
 
     def crops(raws: list[Mapping[str, np.ndarray]]) -> list[tuple[np.ndarray, Roi]]:
         dets = [shifted(d, ox, oy) for raw, (_, lb, (ox, oy)) in zip(raws, passes)
@@ -476,16 +511,16 @@ def plan(rgb: np.ndarray, options: Mapping[str, Any], *, nms_iou: float) -> tupl
 def device(spec: Any, landmarks: str, *, min_presence: float, **extra: Any) -> dict[str, Any]:
     """A cascade's page version (playground/device_js/families.js "cascade"): the numbers :func:`plan` and the
     landmark stage read, from the spec."""
-    o = spec.options
-    return {"family": "cascade", "landmarks": landmarks, "detector": dict(o["detector"]), "landmark": dict(o["landmark"]),
-            "roi": o["roi"], "max_instances": int(o.get("max_instances", 2)), "tiles": bool(o.get("tiles")),
-            "detector_min_score": float(o["detector_min_score"]), "nms": spec.thresholds.nms,
+    o = CascadeOptions.of(spec.options)
+    return {"family": "cascade", "landmarks": landmarks, "detector": dict(o.detector), "landmark": dict(o.landmark),
+            "roi": o.roi, "max_instances": int(o.max_instances), "tiles": bool(o.tiles),
+            "detector_min_score": float(o.detector_min_score), "nms": spec.thresholds.nms,
             "min_presence": min_presence, **extra}
 
 
 def preprocess(rgb: np.ndarray, spec: Any) -> tuple[CascadePlan, CascadeMeta]:
     """A cascade entry's first step (``spec.options`` holds its numbers, ``spec.thresholds`` its NMS)."""
-    return plan(rgb, spec.options, nms_iou=spec.thresholds.nms)
+    return plan(rgb, CascadeOptions.of(spec.options), nms_iou=spec.thresholds.nms)
 
 
 def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, crop: int, kernel: int = 7,

@@ -55,7 +55,7 @@ def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelS
                                     score=presence)
         people.append(person)
         aux[id(person)] = xy
-    people = distinct_people(people, int(spec.options.get("max_instances", 2)))
+    people = distinct_people(people, blaze.CascadeOptions.of(spec.options).max_instances)
     track = meta.track  # stream mode: follow these people in the next frame, their landmarks smoothed
     if track is not None:
         track.keep([blaze.alignment_roi(aux[id(p)][33], aux[id(p)][34]) for p in people])

@@ -51,7 +51,7 @@ def mesh_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelSpec) -
         if presence < spec.thresholds.floor:
             continue
         found.append((roi.to_frame(points[0].reshape(468, 3), meta.landmark_size), presence))
-    found = distinct_faces(found, int(spec.options.get("max_instances", 4)))
+    found = distinct_faces(found, blaze.CascadeOptions.of(spec.options).max_instances)
     track = meta.track  # stream mode: follow these faces in the next frame, their landmarks smoothed
     if track is not None:
         track.keep([blaze.face_mesh_roi(pts) for pts, _ in found])

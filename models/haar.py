@@ -13,7 +13,7 @@ from zoo.specs import BundledSource, ModelSpec, Thresholds
 def haar_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, tuple[float, tuple[int, int]]]:
     import cv2
 
-    small, scale = fit_within(rgb, int(spec.options.get("max_side", 640)))
+    small, scale = fit_within(rgb, int(spec.options["max_side"]))
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     return gray, (scale, rgb.shape[:2])
 

@@ -10,6 +10,7 @@ from zoo.registry import register_models
 from zoo.specs import HubSource, ModelSpec, Thresholds
 
 POSENET_STRIDE = 16
+MAX_PEOPLE = 6  # the most people decoded (the playground's choice, as for multi-person BlazePose)
 
 
 def posenet_pre(rgb: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, Letterbox]:
@@ -133,7 +134,7 @@ def posenet_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -> 
     people = [person_from_points(COCO_NAMES, lb.to_frame(xy), scores, lb.width, lb.height,
                                  score=min(1.0, max(0.0, score)))
               for xy, scores, score in decode_posenet_multi(heat, offs, *disp,
-                                                            max_people=int(spec.options.get("max_people", 6)))]
+                                                            max_people=MAX_PEOPLE)]
     return PoseResult(tuple(people))
 
 

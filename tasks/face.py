@@ -85,7 +85,7 @@ def decode_detr(logits: np.ndarray, boxes: np.ndarray, activation: str, targets:
 
 def hf_detection_post(raw: dict, hw: tuple[int, int], spec: ModelSpec) -> FaceResult:
     boxes, scores = decode_detr(raw["logits"], raw["pred_boxes"], raw["activation"],
-                                list(spec.options.get("target_labels", [])), hw)
+                                list(spec.options["target_labels"]), hw)
     keep = scores >= spec.thresholds.floor
     boxes, scores = boxes[keep], scores[keep]
     keep = nms(boxes, scores, spec.thresholds.nms)
