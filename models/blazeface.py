@@ -52,7 +52,7 @@ def blazeface_post(raw: dict[str, np.ndarray], lb: Letterbox, spec: ModelSpec) -
     ``thresholds.nms``), decoded from ``thresholds.floor`` so the Score slider filters the rest."""
     o = spec.options["detector"]
     dets = blaze.detect(raw, lb, int(o["size"]), tuple(o["strides"]), 6, spec.thresholds.floor,
-                        per_layer=int(o.get("per_layer", 2)), iou=spec.thresholds.nms, weighted=True,
+                        per_layer=int(o["per_layer"]), iou=spec.thresholds.nms, weighted=True,
                         merge_min=spec.thresholds.score)
     faces = (face_of(d, lb.height, lb.width) for d in dets)
     return FaceResult(tuple(f for f in faces if f is not None))
