@@ -13,7 +13,10 @@ and the next frame sent). ``--backend ray`` runs the models on Ray Serve (see pl
 
     .venv/bin/python -m bench.stream_bench [--seconds 60] [--tasks face,pose] [--size 640x480]
         [--models pose=pose/blazepose-lite,pose/blazepose-full] [--server-only] [--backend local|ray]
-        [--json PATH]
+        [--where device|server] [--json PATH]
+
+``--where``: both live sides in the visitor's page, or both on the server; each row then says ``where`` and
+``server_cpu_cores`` (the app process's cores during the run).
 """
 from __future__ import annotations
 
@@ -105,8 +108,14 @@ def _pairs(models: list[str]) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _cpu() -> float:
+    """This process's CPU seconds (all its threads): the app runs here."""
+    t = os.times()
+    return t.user + t.system
+
+
 def browser_run(port: int, tasks: list[str], seconds: float, size: tuple[int, int],
-                pairs: dict[str, tuple[str, str]]) -> list[dict]:
+                pairs: dict[str, tuple[str, str]], where: str | None = None) -> list[dict]:
     from playground.ui import default_pair
 
     rows = []
@@ -121,6 +130,9 @@ def browser_run(port: int, tasks: list[str], seconds: float, size: tuple[int, in
                         select_model(page, f"{task}-model-{side}", model)
                         page.wait_for_timeout(500)
                 start_live(page, task)
+                if where:  # both sides in the page, or both on the server
+                    for side in ("a", "b"):
+                        page.evaluate(f"window.__playgroundLive[{json.dumps(task)}].setWhere('{side}', '{where}')")
                 if not wait_for(lambda: (lambda c: c["a"] >= 3 and c["b"] >= 3)(live_counts(page, task)), 90):
                     rows.append({"task": task, "a_model": a, "b_model": b, "error": "no overlays appeared",
                                  "page": live_counts(page, task)})
@@ -130,12 +142,14 @@ def browser_run(port: int, tasks: list[str], seconds: float, size: tuple[int, in
                 cdp = page.context.new_cdp_session(page)
                 cdp.send("Performance.enable")
                 metric = lambda: {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}  # noqa: E731
-                since, m0, t0 = live_counts(page, task), metric(), time.monotonic()
+                since, m0, t0, c0 = live_counts(page, task), metric(), time.monotonic(), _cpu()
                 time.sleep(seconds)
-                m1, t1 = metric(), time.monotonic()
+                m1, t1, c1 = metric(), time.monotonic(), _cpu()
                 stats = live_stats(page, task)
             row = {"task": task, "a_model": a, "b_model": b, "size": f"{size[0]}x{size[1]}", "seconds": seconds,
-                   "backend": os.environ.get("ZOO_BACKEND", "local")}
+                   "backend": os.environ.get("ZOO_BACKEND", "local"), "where": where or "default",
+                   # the app's process (this one: it serves the page and runs the server's sides)
+                   "server_cpu_cores": round((c1 - c0) / (t1 - t0), 3)}
             row.update(summarize(stats, since))
             row["main_thread_busy_pct"] = round(100 * (m1["TaskDuration"] - m0["TaskDuration"]) / (t1 - t0), 1)
             rows.append(row)
@@ -202,6 +216,8 @@ def main(argv=None) -> int:
     p.add_argument("--backend", choices=("local", "ray"), default=None,
                    help="where the models run (default: ZOO_BACKEND, else local); ray starts a local Ray "
                         "unless RAY_ADDRESS names a cluster")
+    p.add_argument("--where", choices=("device", "server"), default=None,
+                   help="run both live sides in the page or both on the server (default: as the page places them)")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -222,8 +238,10 @@ def main(argv=None) -> int:
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
-        run = server_run if args.server_only else browser_run
-        rows = run(port, tasks, args.seconds, (w, h), _pairs(args.models))
+        if args.server_only:
+            rows = server_run(port, tasks, args.seconds, (w, h), _pairs(args.models))
+        else:
+            rows = browser_run(port, tasks, args.seconds, (w, h), _pairs(args.models), args.where)
     finally:
         app.demo.close()
     if args.json:
