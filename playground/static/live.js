@@ -61,7 +61,9 @@ class LiveView {
     this.names = {a: "", b: ""};         // and their names, for the readouts
     this.controls = {a: {}, b: {}};      // and their sliders (score threshold, max results)
     this.sameFrame = new PL.SameFrame();
-    this.device = {worker: null, ready: false, loaded: {a: null, b: null}, busy: {a: false, b: false},
+    // one Worker per side in the page, so that a slow side does not hold the other back
+    this.device = {workers: {a: null, b: null}, ready: {a: false, b: false}, loaded: {a: null, b: null},
+                   busy: {a: false, b: false},
                    results: this.sameFrame.results};
     this.chosen = {a: false, b: false};  // a side the visitor placed stays where they put it
     this.placed = {a: null, b: null};    // the model each side was last placed for
@@ -167,8 +169,8 @@ class LiveView {
     if (this.watch) { clearInterval(this.watch); this.watch = null; }
     if (this.worker) { this.worker.postMessage({type: "close"}); this.worker.terminate(); this.worker = null; }
     const d = this.device;
-    if (d.worker) { d.worker.terminate(); d.worker = null; }
-    d.ready = false;
+    for (const k of SIDES) if (d.workers[k]) { d.workers[k].terminate(); d.workers[k] = null; }
+    d.ready = {a: false, b: false};
     d.loaded = {a: null, b: null};
     d.busy = {a: false, b: false};
     if (this.stream) { for (const t of this.stream.getTracks()) t.stop(); this.stream = null; }
@@ -212,11 +214,13 @@ class LiveView {
   sendToDevice(onDevice, now, alone) {
     const video = this.panes.camera.video;
     const s = this.seq + 1;
-    for (const k of onDevice) this.device.busy[k] = true;
-    PL.grab(video, this.sizeSel.value)
-      .then((bitmap) => this.device.worker.postMessage({type: "frame", sides: onDevice, seq: s, bitmap,
-                                                        mirror: this.mirrorBox.checked}, [bitmap]))
-      .catch(() => { for (const k of onDevice) this.device.busy[k] = false; });
+    for (const k of onDevice) {  // each side's Worker gets the frame of its own (a bitmap is handed over)
+      this.device.busy[k] = true;
+      PL.grab(video, this.sizeSel.value)
+        .then((bitmap) => this.device.workers[k].postMessage({type: "frame", sides: [k], seq: s, bitmap,
+                                                              mirror: this.mirrorBox.checked}, [bitmap]))
+        .catch(() => { this.device.busy[k] = false; });
+    }
     if (!alone) return;  // the server's sides take the same frame, with the same seq (sendToServer)
     this.seq = s;
     this.captured.set(s, this.pending);
@@ -293,8 +297,9 @@ class LiveView {
     this.models.b = m.b;
     if (m.names) this.names = m.names;
     if (m.controls) this.controls = m.controls;
-    if (this.device.worker) {
-      for (const k of SIDES) this.device.worker.postMessage({type: "controls", side: k, controls: this.controls[k] || {}});
+    for (const k of SIDES) {
+      const w = this.device.workers[k];
+      if (w) w.postMessage({type: "controls", side: k, controls: this.controls[k] || {}});
     }
     this.autoPlace().then(() => this.startDevice());
   }
@@ -370,20 +375,21 @@ class LiveView {
 
   startDevice() {
     if (!this.options.device || !SIDES.some((k) => this.where(k) === "device")) return;
-    if (!this.device.worker) {
-      this.device.worker = new Worker(this.options.device.workerUrl);
-      this.device.worker.onmessage = (event) => this.onDevice(event.data);
-      this.device.worker.postMessage({type: "init", wasmDir: this.options.device.wasmDir,
-                                      ortDir: this.options.device.ortDir});
+    for (const k of SIDES) {
+      if (this.where(k) !== "device" || this.device.workers[k]) continue;
+      const w = new Worker(this.options.device.workerUrl);
+      w.onmessage = (event) => this.onDevice(event.data, k);
+      w.postMessage({type: "init", wasmDir: this.options.device.wasmDir, ortDir: this.options.device.ortDir});
+      this.device.workers[k] = w;
     }
     this.loadDeviceModels();
   }
 
   async loadDeviceModels() {
     this.tellServerWhere();
-    if (!this.device.worker || !this.device.ready) return;
     for (const k of SIDES) {
       const p = this.panes[k], id = this.models[k];
+      if (!this.device.workers[k] || !this.device.ready[k]) continue;
       if (this.where(k) !== "device" || !id || this.device.loaded[k] === id || p.loadingOnDevice === id) continue;
       p.loadingOnDevice = id;
       p.status = "loading the model on this device…";
@@ -392,7 +398,7 @@ class LiveView {
         const spec = await r.json();
         if (!r.ok) throw new Error(spec.message || "no device version");
         p.deviceSpec = spec;
-        this.device.worker.postMessage({type: "load", side: k, spec, modelUrls: spec.model_urls.map(
+        this.device.workers[k].postMessage({type: "load", side: k, spec, modelUrls: spec.model_urls.map(
           (u) => new URL(u, this.options.device.base).href)});
       } catch (err) {
         p.loadingOnDevice = null;
@@ -414,12 +420,12 @@ class LiveView {
     this.maybeSend();
   }
 
-  onDevice(m) {
+  onDevice(m, k) {  // a message from side k's Worker
     const d = this.device;
-    if (m.type === "ready") { d.ready = true; d.backend = m.backend || ""; this.loadDeviceModels(); return; }
+    if (m.type === "ready") { d.ready[k] = true; d.backend = m.backend || ""; this.loadDeviceModels(); return; }
     if (m.type === "loaded") {
       d.loaded[m.side] = m.model;
-      d.worker.postMessage({type: "controls", side: m.side, controls: this.controls[m.side] || {}});
+      d.workers[k].postMessage({type: "controls", side: m.side, controls: this.controls[m.side] || {}});
       this.panes[m.side].loadingOnDevice = null;
       this.panes[m.side].status = "";
       this.maybeSend();
