@@ -5,6 +5,7 @@ import pytest
 
 from bench.browser import (browser_page, browser_pages, chromium_available, live_counts, live_readout, open_tab, select_model,
                            start_live, stop_live, wait_for)
+from bench.device_parity import run_in_page
 from bench.fakecam import make_y4m
 from tasks import TASKS
 from tests.conftest import ARTIFACTS
@@ -189,28 +190,6 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
         stop_live(page, "face")
 
 
-PAGE_RUN = """async ([png, opts]) => {
-    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
-    const bitmap = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext("2d");
-    ctx.drawImage(bitmap, 0, 0);
-    const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-    const at = (u) => new URL(u, document.baseURI).href;
-    const spec = await (await fetch(at("live/device/spec?id=" + opts.model))).json();
-    const worker = new Worker(at(opts.worker));
-    const answer = new Promise((ok, fail) => { worker.onmessage = (e) => {
-        if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
-        else if (e.data.type === "loaded") worker.postMessage({type: "pixels", side: "a", seq: 1, rgba,
-                                                              width: bitmap.width, height: bitmap.height});
-        else if (e.data.type === "result") ok({items: e.data.items, coverage: e.data.coverage || null});
-        else if (e.data.type === "error") fail(new Error(e.data.message));
-    }; });
-    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/")});
-    return await answer;
-}"""
-
-
 @pytest.mark.parametrize("model_id", ["face/blazeface-short", "face/blazeface-full", "face/facemesh",
                                       "hands/mediapipe-full", "gesture/rules-full", "pose/blazepose-full",
                                       "segmentation/selfie-general",
@@ -219,9 +198,6 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
     """Each model's page version (families.js) on a photo's own pixels against the server's: the same
     instances, boxes and landmarks within 1.5 px (the one difference: OpenCV's warp rounds its weights; a
     pose's keypoints out of sight are guesses that it moves more)."""
-    import base64
-
-    import cv2
     import numpy as np
 
     from playground import device
@@ -231,12 +207,11 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
     if device.why_not():
         pytest.skip(device.why_not())
     rgb = media_image("COCO_val2014_000000000459.jpg") if model_id.startswith(("hands", "gesture")) else grace
-    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
     spec = device.device_spec(model_id)
     server = predict(model_id, rgb).result.filter(spec.get("thresholds", {}).get("score", 0.0))
     with browser_page(app_url, y4m) as page:
         page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
-        answer = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"], "model": model_id}])
+        answer = run_in_page(page, rgb, model_id, device.options()["device"]["workerUrl"])
     if model_id.startswith("segmentation"):  # the person's share of the picture at the default threshold
         assert answer["coverage"]["person"] == pytest.approx(server.coverage["person"], abs=0.005)
         return
@@ -270,9 +245,6 @@ def test_the_pages_multi_person_pose_finds_the_servers_people(app_url, y4m, grac
     """Every person, in the page (the frame and its 2x2 tiles): the same people as the server. Two regions of
     one body can tie on presence, and then each side may keep the other one, so the check is the person, not
     the pixel: noses within 5% of the picture's width."""
-    import base64
-
-    import cv2
     import numpy as np
 
     from playground import device
@@ -280,12 +252,10 @@ def test_the_pages_multi_person_pose_finds_the_servers_people(app_url, y4m, grac
 
     if device.why_not():
         pytest.skip(device.why_not())
-    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(grace, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
     server = predict("pose/blazepose-multi-full", grace).result.filter(0.5)
     with browser_page(app_url, y4m) as page:
         page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
-        answer = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"],
-                                                "model": "pose/blazepose-multi-full"}])
+        answer = run_in_page(page, grace, "pose/blazepose-multi-full", device.options()["device"]["workerUrl"])
     items = [f for f in answer["items"] if f["score"] >= 0.5]
     assert len(items) == len(server.people) >= 1
     for mine in items:
@@ -311,8 +281,6 @@ def test_the_readmes_pictures_are_taken_and_show_what_they_claim(app_url, y4m):
 def test_an_onnx_hub_model_runs_in_the_page_once_the_server_has_it(app_url, y4m, grace, fake_hub):
     """YuNet, a Hub entry, on onnxruntime-web in the page: offered to the page only once the server has its
     file (from the fake Hub), then the same faces as the server's onnxruntime on the same picture."""
-    import base64
-
     import cv2
     import numpy as np
 
@@ -335,10 +303,9 @@ def test_an_onnx_hub_model_runs_in_the_page_once_the_server_has_it(app_url, y4m,
         MODELS.clear()
     page_spec = device.device_spec("face/yunet")
     assert page_spec and page_spec["runtime"] == "onnx" and page_spec["family"] == "yunet"
-    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
     with browser_page(app_url, y4m) as page:
         page.wait_for_selector("#face-live-start", state="attached", timeout=30_000)
-        answer = page.evaluate(PAGE_RUN, [png, {"worker": device.options()["device"]["workerUrl"], "model": "face/yunet"}])
+        answer = run_in_page(page, frame, "face/yunet", device.options()["device"]["workerUrl"])
     items = sorted(answer["items"], key=lambda f: -f["score"])
     assert len(items) == len(server.faces) >= 1, (items, server.faces)
     for mine, theirs in zip(items, sorted(server.faces, key=lambda f: -f.score)):
