@@ -83,7 +83,7 @@ class StreamSession:
         self.lock = threading.Lock()
         self.seq = 0
         self.models: dict[str, str] = dict(models or {})
-        self.controls: dict[str, Options] = self.options_by_side(controls)
+        self.controls: dict[str, Options] = self.task.options_by_side(controls)
         self.agreement: dict[str, Any] | None = None
         self.loading = {"a": False, "b": False}  # a side waiting for its model's first load
         self.load_note = {"a": "", "b": ""}  # how that load is going (a download's progress)
@@ -126,13 +126,8 @@ class StreamSession:
         with self.lock:
             self.models[key] = model_id
 
-    def options_by_side(self, controls: Mapping[str, Any] | None) -> dict[str, Options]:
-        """Each side's settings, checked (where a request enters)."""
-        controls = controls or {}
-        return {k: self.task.options_of(controls[k] if k in controls else None) for k in ("a", "b")}
-
     def set_controls(self, controls: Mapping[str, Any]) -> None:
-        options = self.options_by_side(controls)
+        options = self.task.options_by_side(controls)
         with self.lock:
             self.controls = options
 

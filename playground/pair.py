@@ -179,7 +179,7 @@ def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
     task = TASKS[task_name]
     specs = pair_specs(task_name, model_a, model_b, offer)
     rgb = still_image(image)
-    options = {k: task.options_of((controls or {}).get(k)) for k in ("a", "b")}  # checked here, where it enters
+    options = task.options_by_side(controls)  # checked here, where it enters
     outs = run_pair(task, specs, rgb, options, load_sides(specs, progress))
     a, b = outs["a"], outs["b"]
     payload: dict[str, Any] = {

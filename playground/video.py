@@ -190,7 +190,7 @@ def video_steps(task_name: str, path: str | Path, models: Mapping[str, Any],
     """Yields (fraction done, what is happening) as it goes; returns the :class:`VideoReport`."""
     task = TASKS[task_name]
     offer = offer or Offer(task_name)
-    options = {k: task.options_of((controls or {}).get(k)) for k in ("a", "b")}  # checked here, where it enters
+    options = task.options_by_side(controls)  # checked here, where it enters
     specs, failed = _offered(task_name, models, offer)
     container, stream = _open(path)
     folder = WORKSPACE.new_dir("video")

@@ -146,6 +146,11 @@ class TaskDef:
         """A request's settings for one side, checked once (where requests enter)."""
         return self.options.from_values(values, self.controls)
 
+    def options_by_side(self, controls: Any) -> dict[str, Options]:
+        """A request's settings for sides A and B ({"a": {...}, "b": {...}}, either may be missing)."""
+        controls = controls or {}
+        return {k: self.options_of(controls[k] if k in controls else None) for k in ("a", "b")}
+
     def annotate(self, rgb: np.ndarray, result: Any, **options: Any) -> np.ndarray:
         """The result drawn on a copy of the frame."""
         from tasks.draw import Canvas
