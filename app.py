@@ -10,9 +10,9 @@ import logging
 import gradio as gr
 
 from playground import gesture_ui  # noqa: F401 - registers the gesture tab's Teach panel
-from playground import backends, device, guard, limits
+from playground import backends, device, device_fetch, guard, limits
 from playground.live_socket import LiveSocket
-from playground.ui import build_task_tab, build_zoo_tab, wire_links
+from playground.ui import build_task_tab, build_zoo_tab, learn_download_sizes, wire_links
 from tasks import TASKS
 from zoo import settings
 
@@ -43,6 +43,8 @@ def launch(**kwargs):
     limits.limit_malloc_arenas()
     limits.responsive_event_loop()
     limits.WORKSPACE.start_sweeping()
+    learn_download_sizes()  # the pickers' download sizes, asked of the Hub once (in the background)
+    device_fetch.start()  # a host without the in-page runtime (a Space: no npm) fetches it once, in the background
     backends.current()  # ZOO_BACKEND=ray: join (or start) the model cluster now; a sentence if it cannot
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
     kwargs.setdefault("state_session_capacity", guard.max_sessions())

@@ -15,17 +15,19 @@ def chromium_available() -> bool:
 
 
 @contextlib.contextmanager
-def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800), init_script: str | None = None
-                  ) -> Iterator[list]:
+def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800), init_script: str | None = None,
+                  webgpu: bool = False) -> Iterator[list]:
     """``count`` pages, each in a browser context of its own (a separate visitor: own cookies, own session);
     ``init_script`` runs in each page before its own scripts (``delete window.WebAssembly``: a browser without
-    WebAssembly, which Chromium's flags cannot give)."""
+    WebAssembly, which Chromium's flags cannot give); ``webgpu``: WebGPU on (on a machine without a GPU, Chromium
+    offers its SwiftShader adapter, a GPU in software)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}", "--disable-gpu", "--disable-background-networking",
+            f"--use-file-for-fake-video-capture={y4m}", "--enable-unsafe-webgpu" if webgpu else "--disable-gpu",
+            "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
             "--autoplay-policy=no-user-gesture-required"])
         try:
@@ -44,9 +46,9 @@ def browser_pages(url: str, y4m: str | Path, count: int, viewport=(1400, 1800), 
 
 
 @contextlib.contextmanager
-def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800), init_script: str | None = None
-                 ) -> Iterator["object"]:
-    with browser_pages(url, y4m, 1, viewport, init_script) as pages:
+def browser_page(url: str, y4m: str | Path, viewport=(1400, 1800), init_script: str | None = None,
+                 webgpu: bool = False) -> Iterator["object"]:
+    with browser_pages(url, y4m, 1, viewport, init_script, webgpu) as pages:
         yield pages[0]
 
 

@@ -6,7 +6,7 @@ Worker) and on the server, on the same images: one row per model.
 Each image is scaled to 640 px wide first (the live view's size). Row fields: ``model``, ``images``,
 ``counts_equal`` (images where both found as many), ``box_iou_mean`` (matched boxes), ``landmark_px_mean``
 (matched instances' keypoints in sight, in pixels), ``mask_iou_mean`` (segmentation); null where a field does
-not apply. Without ``--images`` the sample portrait alone is used (it ships with matplotlib).
+not apply; ``backend`` (what ran it in the page) and ``page_ms_median``. Without ``--images`` the sample portrait alone is used (it ships with matplotlib).
 """
 from __future__ import annotations
 
@@ -33,9 +33,11 @@ PAGE_RUN = """async ([png, opts]) => {
     const at = (u) => new URL(u, document.baseURI).href;
     const spec = await (await fetch(at("live/device/spec?id=" + opts.model))).json();
     const worker = new Worker(at(opts.worker));
+    let backend = "", loaded = "";
     const answer = new Promise((ok, fail) => { worker.onmessage = (e) => {
+        if (e.data.type === "ready") backend = e.data.backend;
         if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
-        else if (e.data.type === "loaded") worker.postMessage({type: "pixels", side: "a", seq: 1, rgba,
+        else if (e.data.type === "loaded" && (loaded = e.data.backend)) worker.postMessage({type: "pixels", side: "a", seq: 1, rgba,
                                                               width: bitmap.width, height: bitmap.height});
         else if (e.data.type === "result") {
             let mask = null;
@@ -48,19 +50,64 @@ PAGE_RUN = """async ([png, opts]) => {
                 mask = btoa(s);
             }
             worker.terminate();
-            ok({items: e.data.items, coverage: e.data.coverage || null, mask});
+            ok({items: e.data.items, coverage: e.data.coverage || null, mask, backend: loaded || backend,
+                latency_ms: e.data.latency_ms});
         }
         else if (e.data.type === "error") fail(new Error(e.data.message));
     }; });
-    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/")});
+    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/"),
+                        accelerator: opts.accelerator});
     return await answer;
 }"""
 
 
-def run_in_page(page, rgb: np.ndarray, model_id: str, worker_url: str) -> dict[str, Any]:
-    """The page's answer for one RGB picture: items, coverage, and a mask (H, W) of booleans or None."""
+# Several pictures through one model in the page as the frames of one camera stream (the Worker's stream mode:
+# it follows the landmarks from frame to frame and smooths them, as the server's live view does).
+PAGE_STREAM = """async ([pngs, opts]) => {
+    const at = (u) => new URL(u, document.baseURI).href;
+    const frames = [];
+    for (const png of pngs) {
+        const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+        const bitmap = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const ctx = canvas.getContext("2d", {willReadFrequently: true});
+        ctx.drawImage(bitmap, 0, 0);
+        frames.push({rgba: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, width: bitmap.width,
+                     height: bitmap.height});
+    }
+    const spec = await (await fetch(at("live/device/spec?id=" + opts.model))).json();
+    const worker = new Worker(at(opts.worker));
+    const out = [];
+    let i = 0;
+    const send = () => worker.postMessage({type: "pixels", side: "a", seq: i + 1, stream: true, ...frames[i]});
+    const answers = new Promise((ok, fail) => { worker.onmessage = (e) => {
+        if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
+        else if (e.data.type === "loaded") send();
+        else if (e.data.type === "result") {
+            out.push({items: e.data.items, followed: Boolean(e.data.followed), latency_ms: e.data.latency_ms});
+            if (++i < frames.length) send(); else { worker.terminate(); ok(out); }
+        }
+        else if (e.data.type === "error") fail(new Error(e.data.message));
+    }; });
+    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/"),
+                        accelerator: "wasm"});
+    return await answers;
+}"""
+
+
+def run_stream_in_page(page, frames: list[np.ndarray], model_id: str, worker_url: str) -> list[dict[str, Any]]:
+    """The page's answers for RGB frames sent as one stream: per frame its items, whether it followed the
+    last frame's landmarks (no detector run) and its time."""
+    pngs = [base64.b64encode(cv2.imencode(".png", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
+            for f in frames]
+    return page.evaluate(PAGE_STREAM, [pngs, {"worker": worker_url, "model": model_id}])
+
+
+def run_in_page(page, rgb: np.ndarray, model_id: str, worker_url: str, accelerator: str = "auto") -> dict[str, Any]:
+    """The page's answer for one RGB picture: items, coverage, a mask (H, W) of booleans or None, what ran
+    the model (``backend``: "WebGPU", "WebAssembly, 1 thread") and its time in the page."""
     png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
-    answer = page.evaluate(PAGE_RUN, [png, {"worker": worker_url, "model": model_id}])
+    answer = page.evaluate(PAGE_RUN, [png, {"worker": worker_url, "model": model_id, "accelerator": accelerator}])
     if answer.get("mask"):
         flat = np.frombuffer(base64.b64decode(answer["mask"]), np.uint8)
         answer["mask"] = flat.reshape(rgb.shape[:2]).astype(bool)
@@ -115,15 +162,19 @@ def compare(model_id: str, rgb: np.ndarray, answer: dict[str, Any]) -> dict[str,
     return out
 
 
-def rows_for(models: list[str], images: list[tuple[str, np.ndarray]], page, worker_url: str) -> list[dict[str, Any]]:
+def rows_for(models: list[str], images: list[tuple[str, np.ndarray]], page, worker_url: str,
+             accelerator: str = "auto") -> list[dict[str, Any]]:
     rows = []
     for model_id in models:
-        per = [compare(model_id, rgb, run_in_page(page, rgb, model_id, worker_url)) for _, rgb in images]
+        answers = [run_in_page(page, rgb, model_id, worker_url, accelerator) for _, rgb in images]
+        per = [compare(model_id, rgb, answer) for (_, rgb), answer in zip(images, answers)]
         mean = lambda key: (round(float(np.mean(v)), 4) if (v := [x for p in per for x in p.get(key, [])]) else None)
         masks = [p["mask_iou"] for p in per if "mask_iou" in p]
         rows.append({"model": model_id, "images": len(images), "counts_equal": sum(p["count_equal"] for p in per),
                      "box_iou_mean": mean("ious"), "landmark_px_mean": mean("px"),
-                     "mask_iou_mean": round(float(np.mean(masks)), 4) if masks else None})
+                     "mask_iou_mean": round(float(np.mean(masks)), 4) if masks else None,
+                     "backend": answers[0]["backend"] if answers else None,
+                     "page_ms_median": round(float(np.median([a["latency_ms"] for a in answers])), 1) if answers else None})
     return rows
 
 
@@ -157,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", type=Path, default=None)
     p.add_argument("--models", default="", help="comma-separated ids (default: every model with a page version)")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--accelerator", choices=("auto", "webgpu", "wasm"), default="auto",
+                   help="what runs the page's .tflite models: webgpu takes any adapter (here: Chromium's SwiftShader)")
     args = p.parse_args(argv)
     if device.why_not():
         raise SystemExit(device.why_not())
@@ -166,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     proc = start_app(port)
     try:
         with tempfile.TemporaryDirectory() as tmp, \
-                browser_page(f"http://127.0.0.1:{port}/", make_y4m(Path(tmp) / "c.y4m", 64, 48, 5, 1)) as page:
+                browser_page(f"http://127.0.0.1:{port}/", make_y4m(Path(tmp) / "c.y4m", 64, 48, 5, 1),
+                             webgpu=args.accelerator == "webgpu") as page:
             page.wait_for_selector("#face-live-start", state="attached", timeout=60_000)
-            rows = rows_for(models, images, page, device.options()["device"]["workerUrl"])
+            rows = rows_for(models, images, page, device.options()["device"]["workerUrl"], args.accelerator)
     finally:
         proc.terminate()
         proc.wait(30)

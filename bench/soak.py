@@ -92,7 +92,8 @@ def _call(client, case: Case | None, endpoint: str, pair: tuple[str, str], photo
     try:
         if endpoint.endswith("_video"):
             out = client.predict(handle_file(image if case else clip), a, b, api_name=f"/{endpoint}")
-            answered = isinstance(out, tuple) and len(out) == 3
+            # (the annotated video, the latency plot, the per-side JSON, the per-frame CSV download)
+            answered = isinstance(out, tuple) and len(out) == 4 and bool(out[0])
         else:
             out = client.predict(handle_file(image), a, b, api_name=f"/{endpoint}")
             answered = isinstance(out, tuple) and len(out) == 3 and "result" in out[2]["a"]

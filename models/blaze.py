@@ -282,6 +282,14 @@ def alignment_roi(p0: Sequence[float], p1: Sequence[float], scale: float = 1.25)
 
 
 HAND_ROI_POINTS = [0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18]  # MediaPipe's hand_landmark_landmarks_to_roi
+# How stream mode sets the next frame's region from this frame's landmarks, per landmark kind (MediaPipe's
+# hand_landmark_landmarks_to_roi, face_landmarks_to_roi, pose's alignment points); the page's version reads
+# these from the device spec (:func:`device`).
+FOLLOW: dict[str, dict[str, Any]] = {
+    "hands": {"rule": "hand", "points": HAND_ROI_POINTS, "scale": 2.0, "shift_y": -0.1},
+    "face_mesh": {"rule": "face_mesh", "scale": 1.5},
+    "pose": {"rule": "alignment", "scale": 1.25},
+}
 
 
 def hand_roi(points: np.ndarray) -> Roi:
@@ -289,14 +297,16 @@ def hand_roi(points: np.ndarray) -> Roi:
     wrist -> middle of the middle finger's base and the index/ring bases points up; scale 2, shift -0.1)."""
     p = np.asarray(points, np.float64)[:, :2]
     towards = ((p[5] + p[13]) / 2 + p[9]) / 2
-    return landmarks_roi(p[HAND_ROI_POINTS], rotation(p[0], towards), scale=2.0, shift_y=-0.1)
+    rule = FOLLOW["hands"]
+    return landmarks_roi(p[rule["points"]], rotation(p[0], towards), scale=rule["scale"], shift_y=rule["shift_y"])
 
 
 def face_mesh_roi(points: np.ndarray) -> Roi:
     """The next frame's face region from this frame's mesh (MediaPipe's face_landmarks_to_roi): the
     landmarks' upright box, turned so that the eyes' outer corners (33 -> 263) are level, enlarged 1.5."""
     p = np.asarray(points, np.float64)[:, :2]
-    return landmarks_roi(p, rotation(p[33], p[263], target=0.0), scale=1.5, rotated_box=False)
+    return landmarks_roi(p, rotation(p[33], p[263], target=0.0), scale=FOLLOW["face_mesh"]["scale"],
+                         rotated_box=False)
 
 
 def face_roi(det: Detection, *, start: int = 0, end: int = 1, scale: float = 1.5) -> Roi:
@@ -386,13 +396,16 @@ class Track:
         self.rois, self.filters = rois, filters
 
 
+ONE_EURO = {"min_cutoff": 0.05, "beta": 80.0, "derivate_cutoff": 1.0}  # MediaPipe's pose_landmark_filtering
+
+
 class OneEuro:
     """MediaPipe's OneEuroFilter (mediapipe/util/filtering/one_euro_filter.cc) over arrays, the values scaled
     by 1 / the object's size as its LandmarksSmoothingCalculator does. Defaults from MediaPipe's
-    pose_landmark_filtering graph: min_cutoff 0.05, beta 80, derivate_cutoff 1, 30 Hz until timed."""
+    pose_landmark_filtering graph (:data:`ONE_EURO`), 30 Hz until timed."""
 
-    def __init__(self, min_cutoff: float = 0.05, beta: float = 80.0, derivate_cutoff: float = 1.0,
-                 frequency: float = 30.0) -> None:
+    def __init__(self, min_cutoff: float = ONE_EURO["min_cutoff"], beta: float = ONE_EURO["beta"],
+                 derivate_cutoff: float = ONE_EURO["derivate_cutoff"], frequency: float = STREAM_HZ) -> None:
         self.min_cutoff, self.beta, self.derivate_cutoff, self.frequency = min_cutoff, beta, derivate_cutoff, frequency
         self.x: np.ndarray | None = None  # the last filtered value
         self.raw: np.ndarray | None = None  # the last value given
@@ -515,7 +528,11 @@ def device(spec: Any, landmarks: str, *, min_presence: float, **extra: Any) -> d
     return {"family": "cascade", "landmarks": landmarks, "detector": dict(o.detector), "landmark": dict(o.landmark),
             "roi": o.roi, "max_instances": int(o.max_instances), "tiles": bool(o.tiles),
             "detector_min_score": float(o.detector_min_score), "nms": spec.thresholds.nms,
-            "min_presence": min_presence, **extra}
+            "min_presence": min_presence,
+            # stream mode, as the server's live view runs it (Track, OneEuro, FOLLOW)
+            "stream": {"redetect_every": REDETECT_EVERY, "hz": STREAM_HZ, "one_euro": dict(ONE_EURO),
+                       "follow": dict(FOLLOW[landmarks])},
+            **extra}
 
 
 def preprocess(rgb: np.ndarray, spec: Any) -> tuple[CascadePlan, CascadeMeta]:

@@ -6,8 +6,9 @@ fetched from here by model id (a registry model whose pipeline has a device vers
 model once the server has it in its cache) and cached by the browser by its content hash, with the
 constants of the zoo's own spec (:func:`device_spec`), so a side on the device and a side on the server can
 be compared frame by frame. The runtime's files come from the pinned npm packages (``playground/device_js/
-package.json``) that ``scripts/setup`` installs and bundles; without them (a host that only ran ``pip install``)
-every side runs on the server and the page says why.
+package.json``) that ``scripts/setup`` installs and bundles; a host that only ran ``pip install`` (a Space) gets
+the same pinned files on the app's first start (:mod:`playground.device_fetch`), and until then every side runs
+on the server and the page says why.
 
 Routes, under the app's root (served by :class:`playground.live_socket.LiveSocket`):
 ``live/device/worker.js``, ``live/device/wasm/<file>`` (LiteRT.js's own files, by name), ``live/device/ort/<file>``
@@ -22,9 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).parent / "device_js"
-WASM = ROOT / "node_modules" / "@litertjs" / "core" / "wasm"
-WORKER = ROOT / "dist" / "worker.js"
+from playground import device_fetch
+from playground.device_fetch import ROOT, installed
+
+WASM = ROOT / device_fetch.WASM
+WORKER = ROOT / device_fetch.WORKER
 ORT = ROOT / "node_modules" / "onnxruntime-web" / "dist"
 ORT_FILES = ("ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs")  # what its wasm build fetches, by name
 PREFIX = "/live/device/"
@@ -33,8 +36,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 def why_not() -> str | None:
     """None when the page can run models here; else the sentence it shows."""
-    if not WORKER.is_file() or not WASM.is_dir():
-        return "this server cannot send models to your browser (its in-page runtime is not installed)"
+    if not installed():
+        return device_fetch.why() or ("this server cannot send models to your browser (its in-page runtime "
+                                      "is not installed)")
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -67,10 +68,33 @@ def model_choices(task: str, session: StreamSession | None = None) -> list[tuple
         elif spec.bundled or not runtime(spec.runtime).installed():
             later.append((f"{spec.name} · not installed on this server", spec.id))
         else:
-            later.append((f"{spec.name} · downloads first from the Hugging Face Hub (needs the network)", spec.id))
+            later.append((f"{spec.name} · {download_note(spec)}", spec.id))
     own = [(f"{spec.name} · yours, this session only", spec.id)
            for spec in (session.offer.own() if session is not None else ())]
     return ready + own + later
+
+
+def download_note(spec) -> str:
+    """What a Hub model needs before it runs, with its size once the Hub has told it (zoo.hub.learn_sizes)."""
+    sizes = [hub.download_size(s) for s in spec.hub_sources()]
+    if sizes and all(n is not None for n in sizes):
+        total = sum(sizes)
+        size = f"{total / 1e6:.1f} MB" if total >= 1e6 else f"{max(1, round(total / 1e3))} kB"
+        return f"downloads {size} first from the Hugging Face Hub (needs the network)"
+    return "downloads first from the Hugging Face Hub (needs the network)"
+
+
+def learn_download_sizes() -> threading.Thread | None:
+    """At the app's start, in the background: the Hub models' download sizes, asked once where the Hub is
+    reachable (a picker shows them from the next page load on; ``PLAYGROUND_ASK_HUB_SIZES=0`` turns it off)."""
+    from zoo import settings
+
+    if not settings.get("PLAYGROUND_ASK_HUB_SIZES"):
+        return None
+    sources = [s for spec in all_specs() for s in spec.hub_sources()]
+    thread = threading.Thread(target=hub.learn_sizes, args=(sources,), name="hub-sizes", daemon=True)
+    thread.start()
+    return thread
 
 
 def default_pair(task: str) -> tuple[str, str]:
@@ -235,7 +259,8 @@ class TabParts:
 
 
 def wire_links(demo: gr.Blocks, tabs: gr.Tabs, parts: list[TabParts]) -> None:
-    """On page load, a link's query (``?tab=...``) opens its tab with its models and settings."""
+    """On page load, a link's query (``?tab=...``) opens its tab with its models and settings, and every
+    picker's list is brought up to date (a model the server has cached since start, a download size learned)."""
     outputs: list[Any] = [tabs]
     for p in parts:
         outputs += [p.pickers["a"], p.pickers["b"], *p.sliders["a"], *p.sliders["b"], p.session]
@@ -245,12 +270,13 @@ def wire_links(demo: gr.Blocks, tabs: gr.Tabs, parts: list[TabParts]) -> None:
         updates: list[Any] = [gr.update(selected=link["task"]) if link else gr.skip()]
         for p, state in zip(parts, sessions):
             n = len(p.sliders["a"]) * 2 + 3
+            choices = model_choices(p.task, state)  # as of now: a model cached since, a size learned since
             if not link or link["task"] != p.task:
-                updates += [gr.skip()] * n
+                updates += [gr.update(choices=choices)] * 2 + [gr.skip()] * (n - 2)
                 continue
             state.linked_controls = {side: dict(link["controls"][side]) for side in ("a", "b")}
-            updates += [gr.update(value=link["models"][side]) if side in link["models"] else gr.skip()
-                        for side in ("a", "b")]
+            updates += [gr.update(choices=choices, value=link["models"][side]) if side in link["models"]
+                        else gr.update(choices=choices) for side in ("a", "b")]
             for side, fallback in zip(("a", "b"), default_pair(p.task)):
                 model = link["models"].get(side, fallback)
                 updates += [gr.update(value=link["controls"][side][c.name], minimum=control_minimum(c, model))

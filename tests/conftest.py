@@ -11,6 +11,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # Every test talks to the app from 127.0.0.1 and opens sessions far faster than one visitor: the rate of new
 # sessions per address is tested on its own (tests/test_guard.py), with its own lower setting.
 os.environ.setdefault("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", "100000")
+# Nothing is downloaded at test time: an app the tests start on a clone without the in-page runtime (no npm)
+# does not fetch it (tests/test_device_fetch.py fetches from a local stand-in registry).
+os.environ.setdefault("PLAYGROUND_DEVICE_RUNTIME_FETCH", "0")
+os.environ.setdefault("PLAYGROUND_ASK_HUB_SIZES", "0")
 
 import models  # noqa: E402,F401 - the registry: every model family registers at import
 from bench.server import free_port  # noqa: E402,F401 - the tests' and the benches' one way to pick a port

@@ -168,6 +168,7 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
     and constants), B on the server. A draws its own answers, the server runs B only, and the agreement is
     computed on the same frames."""
     from playground import device
+    from zoo.registry import get_spec
 
     if device.why_not():
         pytest.skip(device.why_not())
@@ -181,12 +182,43 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
         assert on_device and on_device["model"] == "face/blazeface-short", on_device
         assert len(on_device["result"]["faces"]) == 1, on_device
         assert "on this device" in live_readout(page, "face", "a")
+        # first use: the page said what it fetched, with the sizes of the server's own files, and its bar is gone
+        fetched = page.evaluate("window.__playgroundLive.face.device.fetched")
+        model_file = device.model_files(get_spec("face/blazeface-short"))[0][0]
+        assert {"side": "a", "label": name_of("face/blazeface-short"), "total": model_file.stat().st_size} in fetched
+        runtime = [f["total"] for f in fetched if f["label"] == "the in-page runtime"]
+        assert runtime and set(runtime) <= {p.stat().st_size for p in device.WASM.glob("*.wasm")}, fetched
+        assert page.locator("#face-live .live-pane-a .live-progress").is_hidden()
         agreement = wait_for(lambda: (lambda t: re.search(r"(\d+)%( \(over the last \d+ frames\))? — 1 of 1 matched on the same frame", t))(
             page.locator("#face-live .live-agreement").inner_text()), 60)
         assert agreement and int(agreement.group(1)) >= 80, page.locator("#face-live .live-agreement").inner_text()
         # the server answered B only: A's answers are the page's
         answers = page.evaluate("window.__playgroundLive.face.stats.a.answers.length")
         assert answers >= 5
+        stop_live(page, "face")
+
+
+def test_a_side_slow_on_the_device_is_offered_the_server_and_moves_there_on_one_click(app_url, y4m):
+    """Any device is "slow" against a bar of 1000 overlays/s: both default sides (in the page) get the offer
+    with their measured rate; clicking A's runs A on the server, B stays in the page, and A is not offered
+    again."""
+    from playground import device
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    with browser_page(app_url, y4m) as page:
+        open_tab(page, "face", TASKS["face"].title)
+        page.evaluate("window.__playgroundLive.face.tune({slowFps: 1000, slowAfterMs: 2000})")
+        start_live(page, "face")
+        offer_a = page.locator("#face-live .live-pane-a .live-offer")
+        assert wait_for(lambda: offer_a.is_visible(), 90), live_readout(page, "face", "a")
+        assert re.fullmatch(r"A draws \d+\.\d overlays/s on this device: run A on the server", offer_a.inner_text())
+        assert wait_for(lambda: page.locator("#face-live .live-pane-b .live-offer").is_visible(), 60)
+        offer_a.click()
+        assert wait_for(lambda: page.evaluate(
+            "(() => { const a = window.__playgroundLive.face.stats.latest.a; return a && !a.onDevice && a; })()"), 60)
+        assert "on the server" in live_readout(page, "face", "a") and "on this device" in live_readout(page, "face", "b")
+        assert offer_a.is_hidden()
         stop_live(page, "face")
 
 
@@ -239,6 +271,92 @@ def test_the_page_and_the_server_give_the_same_answer_on_the_same_picture(app_ur
         if model_id.startswith("gesture"):  # the rules read the same gesture
             assert mine["gesture"]["label"] == theirs.gesture.label
             assert abs(mine["gesture"]["score"] - theirs.gesture.score) < 0.02
+
+
+@pytest.mark.parametrize("model_id", ["face/facemesh", "hands/mediapipe-full", "pose/blazepose-full"])
+def test_the_pages_stream_mode_follows_and_smooths_as_the_servers_does(app_url, y4m, grace, model_id):
+    """Eight frames of a subject moving 3 px a frame, as one camera stream: the page runs the detector on the
+    first frame only and follows the landmarks after (as the server's stream mode does), and its smoothed
+    keypoints are the server's stream mode's (the same One Euro filters, regions and constants, served from
+    the zoo's spec): within 1.5 px on every frame for the face mesh and hands. BlazePose's region is ten times
+    its crop, so in stream mode any change of a pixel moves its keypoints by pixels: the page must stay within
+    what a ±1 noise on the frames does to the server itself (median over the frames)."""
+    import cv2
+    import numpy as np
+
+    from bench.device_parity import run_stream_in_page
+    from bench.parity import scaled
+    from playground import device
+    from tasks.base import infer
+    from tests.conftest import media_image
+    from zoo.cache import resolve_path
+    from zoo.registry import get_spec
+    from zoo.runtimes import runtime
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    spec = get_spec(model_id)
+    still = scaled(media_image("COCO_val2014_000000000459.jpg")) if spec.task == "hands" else scaled(grace)
+    frames = [cv2.warpAffine(still, np.float32([[1, 0, 3 * i], [0, 1, 0]]), still.shape[1::-1],
+                             borderMode=cv2.BORDER_REPLICATE) for i in range(8)]
+
+    def server_stream(pictures):
+        runner = runtime(spec.runtime).load_stream(spec, resolve_path(spec))
+        return [infer(spec, f, runner=runner)[0].items for f in pictures]
+
+    def error(mine, theirs) -> float:  # mean px over the keypoints the server sees
+        pairs = [((a[0], a[1]) if isinstance(a, (list, tuple)) else (a.x, a.y), b) for a, b in zip(mine, theirs)
+                 if getattr(b, "score", 1.0) >= 0.5]
+        return float(np.mean([np.hypot(x - (b.x if hasattr(b, "x") else b[0]), y - (b.y if hasattr(b, "y") else b[1]))
+                               for (x, y), b in pairs]))
+
+    server = server_stream(frames)
+    with browser_page(app_url, y4m) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=60_000)
+        answers = run_stream_in_page(page, frames, model_id, device.options()["device"]["workerUrl"])
+    assert [a["followed"] for a in answers] == [False] + [True] * 7, "the detector runs on the first frame only"
+    assert [len(a["items"]) for a in answers] == [len(s) for s in server] and all(len(s) >= 1 for s in server)
+    page_px = [error(a["items"][0]["keypoints"], s[0].keypoints) for a, s in zip(answers, server)]
+    if spec.task != "pose":
+        assert max(page_px) <= 1.5, page_px
+        return
+    rng = np.random.default_rng(0)
+    noisy = server_stream([np.clip(f.astype(np.int16) + rng.integers(-1, 2, f.shape), 0, 255).astype(np.uint8)
+                           for f in frames])
+    own_px = [error(n[0].keypoints, s[0].keypoints) for n, s in zip(noisy, server)]
+    assert np.median(page_px) <= max(2.5, 1.5 * np.median(own_px)), (page_px, own_px)
+
+
+@pytest.mark.parametrize("model_id", ["face/blazeface-short", "pose/blazepose-full", "segmentation/selfie-general"])
+def test_on_webgpu_the_page_gives_the_servers_answer(app_url, y4m, grace, model_id):
+    """WebGPU, where this machine has only Chromium's software GPU (SwiftShader): asked for WebGPU the Worker
+    runs the model there and gives the server's answer; left to choose ("auto") it keeps a software GPU for
+    nothing and runs on WebAssembly."""
+    import cv2
+
+    from bench.device_parity import compare
+    from playground import device
+
+    if device.why_not():
+        pytest.skip(device.why_not())
+    rgb = cv2.resize(grace, (640, round(grace.shape[0] * 640 / grace.shape[1])), interpolation=cv2.INTER_AREA)
+    worker = device.options()["device"]["workerUrl"]
+    with browser_page(app_url, y4m, webgpu=True) as page:
+        page.wait_for_selector("#face-live-start", state="attached", timeout=60_000)
+        if not page.evaluate("async () => Boolean(navigator.gpu && await navigator.gpu.requestAdapter())"):
+            pytest.skip("this Chromium offers no WebGPU adapter, not even SwiftShader")
+        auto = run_in_page(page, rgb, model_id, worker, "auto")
+        gpu = run_in_page(page, rgb, model_id, worker, "webgpu")
+    assert auto["backend"].startswith("WebAssembly"), "a software GPU is not chosen by itself"
+    # BlazePose's detector has operations WebGPU lacks: that file runs on WebAssembly, the landmarks on WebGPU
+    assert gpu["backend"] == ("WebGPU and WebAssembly, 1 thread" if model_id.startswith("pose/") else "WebGPU"), \
+        gpu["backend"]
+    row = compare(model_id, rgb, gpu)
+    assert row["count_equal"], row
+    if "mask_iou" in row:
+        assert row["mask_iou"] >= 0.98, row
+    else:
+        assert min(row["ious"]) >= 0.95 and max(row["px"]) <= 2.5, row
 
 
 def test_the_pages_multi_person_pose_finds_the_servers_people(app_url, y4m, grace):

@@ -101,3 +101,28 @@ def test_no_internal_word_reaches_the_page(app_url):
     page = "\n".join(texts)
     found = {w: re.search(rf".{{0,60}}{re.escape(w)}.{{0,60}}", page).group(0) for w in INTERNAL if w in page}
     assert not found, found
+
+
+def test_a_hub_models_picker_entry_says_its_download_size_once_the_hub_told_it(fake_hub, monkeypatch):
+    """The pickers' sizes come from the Hub's own file list for the pinned revision (the real huggingface_hub
+    code against the local stand-in), asked once and kept; offline, the entry says only that it needs the
+    network. Nothing is downloaded by asking."""
+    from tests.fakehub import FakeRepo
+    from zoo import hub
+    from zoo.registry import get_spec
+
+    spec = get_spec("face/yunet")
+    payload = b"\0" * 232_589
+    fake_hub.add(spec.source.repo_id, FakeRepo({spec.source.filename: payload}, commit=spec.source.revision))
+    label = dict((v, k) for k, v in model_choices("face"))[spec.id]
+    assert "downloads first from the Hugging Face Hub (needs the network)" in label, label
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert hub.learn_sizes(list(spec.hub_sources())) == 0 and hub.download_size(spec.source) is None
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert hub.learn_sizes(list(spec.hub_sources())) == 1
+    assert hub.download_size(spec.source) == len(payload)
+    label = dict((v, k) for k, v in model_choices("face"))[spec.id]
+    assert "downloads 233 kB first from the Hugging Face Hub (needs the network)" in label, label
+    assert hub.learn_sizes(list(spec.hub_sources())) == 0, "asked once, then kept"
+    assert fake_hub.downloads(spec.source.filename) == 0 and not offline_available(spec)

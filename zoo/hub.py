@@ -7,9 +7,11 @@ so a test or a deployment can change them without re-importing anything.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -115,6 +117,70 @@ def cached_files(source: HubSource) -> list[Path] | None:
 def is_cached(source: HubSource) -> bool:
     """Every file of the entry is in the local cache."""
     return cached_files(source) is not None
+
+
+# --- download sizes, for the pickers ------------------------------------------------------------------------
+# A pinned revision's files never change, so their sizes are asked of the Hub once (where it is reachable) and
+# kept in the playground's cache folder: a picker can then say how much a model downloads first.
+_sizes_lock = threading.Lock()
+
+
+def _sizes_file() -> Path:
+    return settings.cache_dir() / "hub-sizes.json"
+
+
+def _size_key(source: HubSource) -> str:
+    return f"{source.repo_id}@{source.revision}"
+
+
+def _read_sizes() -> dict[str, dict[str, int]]:
+    try:
+        data = json.loads(_sizes_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def download_size(source: HubSource) -> int | None:
+    """The bytes the entry's files download, as the Hub said once (None until then)."""
+    files = _read_sizes().get(_size_key(source))
+    if not isinstance(files, dict):
+        return None
+    sizes = [files.get(name) for name in (source.filename, *source.extra_files)]
+    return sum(sizes) if all(isinstance(n, int) for n in sizes) else None
+
+
+def learn_sizes(sources: list[HubSource]) -> int:
+    """Ask the Hub the file sizes of the entries whose sizes are not known yet (one call per entry, only
+    where the Hub is reachable and the entry is not cached); returns how many were learned. Never raises."""
+    if offline():
+        return 0
+    known = _read_sizes()
+    learned = {}
+    for source in sources:
+        key = _size_key(source)
+        if key in known or key in learned or is_cached(source):
+            continue
+        try:
+            info = model_info(source.repo_id, source.revision)
+        except Exception as exc:  # noqa: BLE001 - no network: the picker says "needs the network" without a size
+            log.info("could not ask the Hub for %s's sizes: %s", source.repo_id, exc)
+            break
+        learned[key] = {s.rfilename: int(s.size) for s in (info.siblings or []) if s.size is not None}
+    _save_sizes(learned)
+    return len(learned)
+
+
+def _save_sizes(learned: dict[str, dict[str, int]]) -> None:
+    if not learned:
+        return
+    with _sizes_lock:
+        merged = {**_read_sizes(), **learned}
+        path = _sizes_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".part")
+        part.write_text(json.dumps(merged, sort_keys=True))
+        os.replace(part, path)
 
 
 def sibling(path: Path, filename: str, other: str) -> Path:

@@ -80,6 +80,8 @@ _add("ZOO_CACHE_DIR", None, str, "bench results and remembered bring-your-own mo
      "`~/.cache/vision-playground`")
 _add("ZOO_MODELS_DIR", None, str, "where the bundled models' pinned files are fetched to (when the mediapipe "
      "package does not hold them)", "`~/.cache/vision-playground/models`")
+_add("ZOO_NPM_REGISTRY", "https://registry.npmjs.org", str, "the npm registry pinned packages are fetched "
+     "from where npm itself is missing (a Space): the in-page runtime, BlazePose lite and heavy")
 # --- where the models run (see "Scaling out") ----------------------------------------------------------------
 _add("ZOO_BACKEND", "local", ("local", "ray"), "where the models run: this process, or a Ray Serve cluster")
 _add("ZOO_RAY_FALLBACK", "", ("", "local"), "`local`: an unreachable cluster gives the app's own machine "
@@ -130,6 +132,10 @@ _add("PLAYGROUND_MAX_TRACKERS", 8, int, "stream-mode runners one live session ma
 _add("PLAYGROUND_CROSS_ORIGIN_ISOLATE", False, bool, "`1`: serve the page cross-origin isolated (COOP/COEP), so "
      "the models that run in the visitor's page use several threads (not for a page embedded in another "
      "site's frame, such as a Space's)", "unset")
+_add("PLAYGROUND_DEVICE_RUNTIME_FETCH", True, bool, "`0`: a host without the in-page runtime (no npm, as on a "
+     "Space) does not fetch it when the app starts, and every live side runs on the server", "`1`")
+_add("PLAYGROUND_ASK_HUB_SIZES", True, bool, "`0`: the app does not ask the Hub, when it starts, how large its "
+     "Hub models' downloads are (the pickers then say only that they need the network)", "`1`")
 _add("PLAYGROUND_ADDED_IDLE_S", 1800, int, "a session's added Hub models are given back after this long unused",
      minimum=0)
 

@@ -2,7 +2,8 @@
 // (models/blaze.py, tasks/face.py) with the constants the zoo's spec gives (never typed here a second time).
 // Each family: preprocess(rgba, width, height, spec) -> {input: Float32Array, meta};
 //              postprocess(outputs [{data, shape}], meta, spec, mirrorWidth) -> {items: [...]};
-// or one run(models, rgba, width, height, spec, mirrorWidth, runModel) for several models (a cascade).
+// or one run(models, rgba, width, height, spec, mirrorWidth, runModel, controls, state) for several models (a
+// cascade; state: the side's memory between a camera stream's frames, null for a single picture).
 // Items: {box, score, keypoints, points?, handedness?} in frame pixels (of the picture the page shows).
 
 // MediaPipe's ImageToTensorCalculator as the server runs it (cv2.warpAffine, bilinear, zeros outside): the
@@ -234,6 +235,130 @@ function classify(points, g) {
   return best < g.min_score ? {label: "None", score: 1 - best} : {label, score: best};
 }
 
+const meshKeypoints = (points, spec) =>
+  spec.mesh_keypoints.map((idx) => [0, 1].map((d) => idx.reduce((t, j) => t + points[j][d], 0) / idx.length));
+
+// ----- stream mode (models/blaze.py Track, OneEuro, FOLLOW): a side's Worker follows the landmarks from frame
+// to frame as the server's live view does. The detector runs only when nothing is followed, or every
+// spec.stream.redetect_every frames while fewer than the most are; each instance's landmarks go through its
+// own One Euro filter, timed by frame count; the next region comes from this frame's landmarks.
+class OneEuro {
+  constructor(p, hz) { this.p = p; this.frequency = hz; this.x = null; this.raw = null; this.dx = null; this.t = null; }
+  alpha(cutoff) { return 1 / (1 + (1 / (2 * Math.PI * cutoff)) * this.frequency); }
+  apply(values, t, scale) {  // values: [[x, y], ...]
+    if (this.t !== null && t <= this.t) return values;
+    if (this.t !== null) this.frequency = 1 / (t - this.t);
+    this.t = t;
+    if (!this.x || this.x.length !== values.length) {
+      this.x = values.map((v) => v.slice()); this.raw = values.map((v) => v.slice()); this.dx = values.map(() => [0, 0]);
+      return values;
+    }
+    const k = 1 / Math.max(scale, 1e-6), ad = this.alpha(this.p.derivate_cutoff);
+    this.x = values.map((v, i) => v.map((value, d) => {
+      this.dx[i][d] = ad * (value - this.raw[i][d]) * k * this.frequency + (1 - ad) * this.dx[i][d];
+      const a = this.alpha(this.p.min_cutoff + this.p.beta * Math.abs(this.dx[i][d]));
+      return a * value + (1 - a) * this.x[i][d];
+    }));
+    this.raw = values.map((v) => v.slice());
+    return this.x;
+  }
+}
+
+class Track {
+  constructor(stream) { this.stream = stream; this.rois = []; this.sinceDetect = 0; this.filters = []; this.frames = 0; }
+  // whether this frame follows the last one's regions (else the detector runs)
+  follows(most) {
+    if (!this.rois.length || (this.rois.length < most && this.sinceDetect >= this.stream.redetect_every)) {
+      this.sinceDetect = 0;
+      return false;
+    }
+    this.sinceDetect += 1;
+    return true;
+  }
+  tick() { this.frames += 1; return this.frames / this.stream.hz; }
+  smooth(i, points, t, scale) {
+    while (this.filters.length <= i) this.filters.push(new OneEuro(this.stream.one_euro, this.stream.hz));
+    const xy = this.filters[i].apply(points.map((p) => [p[0], p[1]]), t, scale);
+    return points.map((p, j) => [xy[j][0], xy[j][1], ...p.slice(2)]);
+  }
+  // each instance keeps the filter of the one it continues (the nearest last region within half its side)
+  keep(rois) {
+    const free = new Map(this.rois.map((r, i) => [i, r])), filters = [];
+    for (const roi of rois) {
+      let near = null, best = Infinity;
+      for (const [i, r] of free) { const d = Math.hypot(r.cx - roi.cx, r.cy - roi.cy); if (d < best) { best = d; near = i; } }
+      if (near !== null && near < this.filters.length && best < roi.side / 2) { filters.push(this.filters[near]); free.delete(near); }
+      else filters.push(new OneEuro(this.stream.one_euro, this.stream.hz));
+    }
+    this.rois = rois;
+    this.filters = filters;
+  }
+}
+
+function objectScale(points) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  return ((x1 - x0) + (y1 - y0)) / 2;
+}
+
+// MediaPipe's region from landmarks (models/blaze.py landmarks_roi)
+function landmarksRoi(points, angle, scale, shiftY = 0, rotatedBox = true) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  let cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, w = x1 - x0, h = y1 - y0;
+  if (rotatedBox) {
+    let c = Math.cos(-angle), s = Math.sin(-angle);
+    let px0 = Infinity, py0 = Infinity, px1 = -Infinity, py1 = -Infinity;
+    for (const [x, y] of points) {
+      const u = (x - cx) * c - (y - cy) * s, v = (x - cx) * s + (y - cy) * c;
+      px0 = Math.min(px0, u); py0 = Math.min(py0, v); px1 = Math.max(px1, u); py1 = Math.max(py1, v);
+    }
+    const pu = (px0 + px1) / 2, pv = (py0 + py1) / 2;
+    c = Math.cos(angle); s = Math.sin(angle);
+    cx += pu * c - pv * s; cy += pu * s + pv * c;
+    w = px1 - px0; h = py1 - py0;
+  }
+  return {cx: cx - h * shiftY * Math.sin(angle), cy: cy + h * shiftY * Math.cos(angle), side: Math.max(w, h) * scale,
+          angle};
+}
+
+const alignmentRoi = (p0, p1, scale) =>
+  ({cx: p0[0], cy: p0[1], side: 2 * Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) * scale, angle: rotation(p0, p1, Math.PI / 2)});
+
+const FOLLOW = {
+  hand(f, rule) {
+    const p = f.points, towards = [((p[5][0] + p[13][0]) / 2 + p[9][0]) / 2, ((p[5][1] + p[13][1]) / 2 + p[9][1]) / 2];
+    return landmarksRoi(rule.points.map((i) => p[i]), rotation(p[0], towards, Math.PI / 2), rule.scale, rule.shift_y);
+  },
+  face_mesh(f, rule) {
+    return landmarksRoi(f.points, rotation(f.points[33], f.points[263], 0), rule.scale, 0, false);
+  },
+  alignment(f, rule) { return alignmentRoi(f.align[0], f.align[1], rule.scale); },
+};
+
+// This frame's instances smoothed, and the next frame's regions set (models/facemesh.py, mediapipe_hands.py,
+// blazepose.py: each kind as the server's post-processing does it).
+function followAndSmooth(track, kept, spec) {
+  const rule = spec.stream.follow;
+  track.keep(kept.map((f) => FOLLOW[rule.rule](f, rule)));
+  const t = track.tick();
+  return kept.map((f, i) => {
+    if (spec.landmarks === "pose") {  // the 33 points and the region's two, together
+      const xy = track.smooth(i, [...f.points, ...f.align], t, objectScale(f.points));
+      const points = xy.slice(0, 33), align = xy.slice(33);
+      track.rois[i] = alignmentRoi(align[0], align[1], rule.scale);
+      const seen = points.filter((p) => p[2] >= 0.5);
+      return {...f, points, keypoints: points, align, boxFrom: seen.length ? seen : points};
+    }
+    const points = track.smooth(i, f.points, t, objectScale(f.points));
+    if (spec.landmarks === "hands") {
+      track.rois[i] = FOLLOW.hand({points}, rule);  // the next region from the steadied landmarks
+      return {...f, points, keypoints: points};
+    }
+    return {...f, points, keypoints: meshKeypoints(points, spec)};
+  });
+}
+
 // The landmark stage's reading of one crop, by kind (tasks/face.py mesh_post, tasks/hands.py
 // blaze_hands_post, tasks/pose.py blaze_pose_post): null when its presence is under the threshold.
 const LANDMARKS = {
@@ -244,8 +369,7 @@ const LANDMARKS = {
     const points = [];
     const zk = Math.hypot(m[0], m[3]);  // crop pixels -> frame pixels, as x and y (Roi.to_frame)
     for (let i = 0; i < 468; i++) points.push([...toFrame(m, [pts.data[3 * i], pts.data[3 * i + 1]]), pts.data[3 * i + 2] * zk]);
-    const kps = spec.mesh_keypoints.map((idx) => [0, 1].map((d) => idx.reduce((t, j) => t + points[j][d], 0) / idx.length));
-    return {score: presence, points, keypoints: kps};
+    return {score: presence, points, keypoints: meshKeypoints(points, spec)};
   },
   hands(outs, m, spec) {
     const pts = outs.find((o) => o.data.length === 63), ones = outs.filter((o) => o.data.length === 1);
@@ -268,7 +392,8 @@ const LANDMARKS = {
     if (heat) crops = [...refineFromHeatmap(crops.slice(0, 33), heat, crop), ...crops.slice(33)];
     const points = crops.slice(0, 33).map((p, i) => [...toFrame(m, p), sigmoid(pts.data[5 * i + 3])]);
     const seen = points.filter((p) => p[2] >= 0.5);
-    return {score: presence, points, keypoints: points, boxFrom: seen.length ? seen : points};
+    return {score: presence, points, keypoints: points, boxFrom: seen.length ? seen : points,
+            align: [toFrame(m, crops[33]), toFrame(m, crops[34])]};  // the region's two points (hips, scale)
   },
 };
 
@@ -315,8 +440,33 @@ export const FAMILIES = {
   // detector -> MediaPipe's region -> landmark model on the rotated crop (models/blaze.py plan), per frame
   cascade: {
     models: ["model_url", "landmark_url"],
-    async run(models, rgba, width, height, spec, mirrorWidth, runModel) {
-      const d = spec.detector, lm = spec.landmark;
+    async run(models, rgba, width, height, spec, mirrorWidth, runModel, controls, state) {
+      const lm = spec.landmark;
+      // a camera stream (state: the side's own memory) follows its landmarks; a single picture does not
+      const track = state && spec.stream ? (state.track = state.track || new Track(spec.stream)) : null;
+      const rois = track && track.follows(spec.max_instances) ? track.rois
+        : await this.detect(models, rgba, width, height, spec, runModel);
+      const found = [];
+      for (const roi of rois) {
+        const m = cropToFrame(roi, lm.size);
+        const crop = sample(rgba, width, height, lm.size, lm.size, m, lm.range[0], lm.range[1], lm.border === "replicate");
+        const read = LANDMARKS[spec.landmarks](await runModel(models[1], crop), m, spec, lm.size);
+        if (read) found.push(read);
+      }
+      let kept = spec.landmarks === "pose" ? distinctPeople(found, spec.max_instances, width, height) : found;
+      if (track) kept = followAndSmooth(track, kept, spec);
+      const mirror = ([x, y, ...rest]) => mirrorWidth ? [mirrorWidth - x, y, ...rest] : [x, y, ...rest];
+      const items = kept.map((f) => {
+        const points = f.points.map(mirror), box = boxOf((f.boxFrom || f.points).map(mirror), width, height);
+        // handedness names the subject's own hand: a mirrored picture does not change it
+        return {box, score: f.score, keypoints: f.keypoints.map(mirror), points, handedness: f.handedness,
+                gesture: f.gesture};
+      });
+      return {items, followed: Boolean(track && track.sinceDetect > 0)};
+    },
+    // the detector on the frame (and its tiles): the regions of what it finds, best first
+    async detect(models, rgba, width, height, spec, runModel) {
+      const d = spec.detector;
       // the frame, and with spec.tiles its 2x2 overlapping windows (models/blaze.py tiles): a second look at
       // the people too small for the detector in the whole frame
       const windows = [[0, 0, width, height]];
@@ -337,23 +487,7 @@ export const FAMILIES = {
         hits = weightedNms(hits, spec.nms, Infinity).sort((p, q) => q.score - p.score);
       }
       hits = hits.slice(0, spec.max_instances + (windows.length > 1 ? spec.max_instances >> 1 : 0));
-      const found = [];
-      for (const hit of hits) {
-        const roi = ROI_RULES[spec.roi](hit);
-        const m = cropToFrame(roi, lm.size);
-        const crop = sample(rgba, width, height, lm.size, lm.size, m, lm.range[0], lm.range[1], lm.border === "replicate");
-        const read = LANDMARKS[spec.landmarks](await runModel(models[1], crop), m, spec, lm.size);
-        if (read) found.push(read);
-      }
-      const mirror = ([x, y, ...rest]) => mirrorWidth ? [mirrorWidth - x, y, ...rest] : [x, y, ...rest];
-      const kept = spec.landmarks === "pose" ? distinctPeople(found, spec.max_instances, width, height) : found;
-      const items = kept.map((f) => {
-        const points = f.points.map(mirror), box = boxOf((f.boxFrom || f.points).map(mirror), width, height);
-        // handedness names the subject's own hand: a mirrored picture does not change it
-        return {box, score: f.score, keypoints: f.keypoints.map(mirror), points, handedness: f.handedness,
-                gesture: f.gesture};
-      });
-      return {items};
+      return hits.map((hit) => ROI_RULES[spec.roi](hit));
     },
   },
   blazeface: {

@@ -63,9 +63,13 @@ class LiveView {
     this.sameFrame = new PL.SameFrame();
     // one Worker per side in the page, so that a slow side does not hold the other back
     this.device = {workers: {a: null, b: null}, ready: {a: false, b: false}, loaded: {a: null, b: null},
-                   busy: {a: false, b: false},
+                   busy: {a: false, b: false}, fetched: [],  // fetched: what the Workers fetched (first use)
+                   backend: {a: "", b: ""}, note: {a: "", b: ""},  // what runs each side's model, and why not WebGPU
                    results: this.sameFrame.results};
     this.chosen = {a: false, b: false};  // a side the visitor placed stays where they put it
+    this.accelerator = "auto";          // the Workers' choice: WebGPU on a hardware GPU, else WebAssembly
+    this.slowFps = 5;                    // below this many overlays/s on the device, the server is offered
+    this.slowAfterMs = 8000;             // measured over this long once the model runs here
     this.placed = {a: null, b: null};    // the model each side was last placed for
     this.stats = newStats();
     this.wire();
@@ -76,6 +80,11 @@ class LiveView {
   wire() {
     window.__playgroundLive = window.__playgroundLive || {};
     window.__playgroundLive[this.task] = {stats: this.stats, view: this.api(), device: this.device,
+                                          tune: (o) => {  // tests: when the server is offered, the accelerator
+                                            for (const key of ["slowFps", "slowAfterMs", "accelerator"]) {
+                                              if (key in o) this[key] = o[key];
+                                            }
+                                          },
                                           setWhere: (k, v) => {
                                             this.whereSel[k].value = v;
                                             this.whereSel[k].dispatchEvent(new Event("change"));
@@ -379,7 +388,8 @@ class LiveView {
       if (this.where(k) !== "device" || this.device.workers[k]) continue;
       const w = new Worker(this.options.device.workerUrl);
       w.onmessage = (event) => this.onDevice(event.data, k);
-      w.postMessage({type: "init", wasmDir: this.options.device.wasmDir, ortDir: this.options.device.ortDir});
+      w.postMessage({type: "init", wasmDir: this.options.device.wasmDir, ortDir: this.options.device.ortDir,
+                     accelerator: this.accelerator});
       this.device.workers[k] = w;
     }
     this.loadDeviceModels();
@@ -422,9 +432,12 @@ class LiveView {
 
   onDevice(m, k) {  // a message from side k's Worker
     const d = this.device;
-    if (m.type === "ready") { d.ready[k] = true; d.backend = m.backend || ""; this.loadDeviceModels(); return; }
+    if (m.type === "progress") { this.onFetchProgress(k, m); return; }
+    if (m.type === "ready") { d.ready[k] = true; d.backend[k] = m.backend || ""; this.loadDeviceModels(); return; }
     if (m.type === "loaded") {
       d.loaded[m.side] = m.model;
+      d.backend[m.side] = m.backend || d.backend[m.side];
+      d.note[m.side] = m.note || "";
       d.workers[k].postMessage({type: "controls", side: m.side, controls: this.controls[m.side] || {}});
       this.panes[m.side].loadingOnDevice = null;
       this.panes[m.side].status = "";
@@ -437,6 +450,24 @@ class LiveView {
       return;
     }
     if (m.type === "result") this.onDeviceResult(m);
+  }
+
+  // First use: the files side k's Worker fetches (the runtime, the model), with their sizes, and a bar.
+  onFetchProgress(k, m) {
+    const p = this.panes[k];
+    p.fetching = p.fetching || new Map();
+    if (!p.fetching.has(m.url)) this.device.fetched.push({side: k, label: m.label, total: m.total});
+    p.fetching.set(m.url, m);
+    const now = PL.fetchProgress(p.fetching);
+    p.progress.hidden = !now;
+    if (now) {
+      p.progress.value = now.fraction;
+      p.status = now.text;
+    } else {
+      p.fetching = null;
+      if (p.status.startsWith("first use")) p.status = p.loadingOnDevice ? "loading the model on this device…" : "";
+    }
+    this.refreshReadouts();
   }
 
   // An answer this page computed: the side's settings applied and drawn as the server would draw it.
@@ -481,6 +512,30 @@ class LiveView {
     }
   }
 
+  // A side placed on this device by default that draws fewer than slowFps overlays a second over its first
+  // seconds there is offered the server, once per model, with the figure; a side the visitor placed is left be.
+  offerServer(now) {
+    for (const k of SIDES) {
+      const p = this.panes[k], answers = this.stats[k].answers;
+      const onDevice = this.where(k) === "device" && this.device.loaded[k] === this.models[k];
+      if (!onDevice) { p.deviceSince = null; p.offer.hidden = true; continue; }
+      p.deviceSince = p.deviceSince || now;
+      if (this.chosen[k] || p.offered === this.models[k] || now - p.deviceSince < this.slowAfterMs) continue;
+      const rate = PL.rate(answers.map(([t]) => t), now, this.slowAfterMs);
+      if (rate >= this.slowFps) continue;
+      p.offered = this.models[k];
+      const side = k.toUpperCase();
+      p.offer.textContent = `${side} draws ${rate.toFixed(1)} overlays/s on this device: run ${side} on the server`;
+      p.offer.title = "The server may run this model faster than this device; frames then go to the server";
+      p.offer.onclick = () => {
+        p.offer.hidden = true;
+        this.whereSel[k].value = "server";
+        this.onWhere(k);
+      };
+      p.offer.hidden = false;
+    }
+  }
+
   // Where the camera's frames go, in a sentence (the status line's tooltip, and the line itself once live).
   privacy() {
     const onDevice = SIDES.filter((k) => this.where(k) === "device");
@@ -497,8 +552,9 @@ class LiveView {
     for (const key of SIDES) {
       this.panes[key].readout.textContent = PL.sideReadout(key, this.panes[key], this.stats[key],
                                                            this.names[key] || this.models[key], this.where(key), now,
-                                                           this.device.backend);
+                                                           this.device.backend[key], this.device.note[key]);
     }
+    this.offerServer(now);
     this.status.title = this.privacy();
     if (this.socketOpen && this.status.textContent.startsWith("live")) this.status.textContent = `live · ${this.privacy()}`;
     this.agreementLine.textContent = this.agreement.text();

@@ -31,9 +31,14 @@
     box.append(video);
     const canvas = key === "camera" ? null : el("canvas", "live-overlay");
     if (canvas) box.append(canvas);
+    const progress = key === "camera" ? null : el("progress", "live-progress");  // first use: files fetched
+    if (progress) { progress.max = 1; progress.value = 0; progress.hidden = true; box.append(progress); }
     const readout = el("div", `live-readout live-readout-${key}`, key === "camera" ? "camera" : key.toUpperCase());
     node.append(box, readout);
-    return {node, key, video, canvas, ctx: canvas ? canvas.getContext("2d") : null, readout, box,
+    // a side that runs slowly on this device is offered the server (live.js offerServer)
+    const offer = key === "camera" ? null : el("button", "live-offer");
+    if (offer) { offer.type = "button"; offer.hidden = true; node.append(offer); }
+    return {node, key, video, canvas, ctx: canvas ? canvas.getContext("2d") : null, readout, box, progress, offer,
             latest: null, status: "", dirty: false, inflight: null};
   }
 

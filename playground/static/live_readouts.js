@@ -16,8 +16,20 @@
     return s[Math.floor(s.length / 2)];
   };
 
+  PL.size = (bytes) => bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+
+  // What a side's Worker is fetching (first use), in words with sizes, and how far it is: {text, fraction},
+  // or null once every file has arrived.
+  PL.fetchProgress = function (files) {
+    const all = [...files.values()];
+    const total = all.reduce((n, f) => n + f.total, 0), loaded = all.reduce((n, f) => n + f.loaded, 0);
+    if (!total || loaded >= total) return null;
+    const what = all.map((f) => `${f.label} (${PL.size(f.total)})`).join(", ");
+    return {text: `first use: fetching ${what} · ${Math.floor((100 * loaded) / total)}%`, fraction: loaded / total};
+  };
+
   // One side's line under its pane: which model, where it runs, and how it is doing.
-  PL.sideReadout = function (key, pane, stats, name, where, now, backend) {
+  PL.sideReadout = function (key, pane, stats, name, where, now, backend, note) {
     const m = pane.latest;
     const head = `${key.toUpperCase()} · ${name || (m && m.model) || ""}` +
       (where === "device" ? ` · on this device${backend ? ` (${backend})` : ""}` : pane.where ? ` · ${pane.where}`
@@ -28,7 +40,8 @@
     const recent = stats.draws.filter(([t]) => now - t <= 3000);
     return `${head} · ${m.latency_ms.toFixed(1)} ms model latency · ` +
       `${PL.rate(recent.map(([t]) => t), now).toFixed(1)} overlays/s · ` +
-      `${PL.median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay` + (m.note ? ` · ⚠️ ${m.note}` : "");
+      `${PL.median(recent.map(([, d]) => d)).toFixed(0)} ms capture to overlay` + (m.note ? ` · ⚠️ ${m.note}` : "") +
+      (where === "device" && note ? ` · ${note}` : "");
   };
 
   const percent = (score) => `${Math.round(score * 100)}%`;
