@@ -62,8 +62,15 @@ MAX_STRIKES = 5  # frames that are not camera JPEGs (or too large) before the so
 
 
 def max_live_sessions() -> int:
-    """Live sockets open at once across the server; past it a new one is told the playground is busy."""
+    """Live views whose models run on the server, at once across the server; past it a new one is told the
+    playground is busy when it sends its first frame."""
     return settings.get("PLAYGROUND_MAX_LIVE")
+
+
+def max_live_pages() -> int:
+    """Live sockets open at once (a page whose both sides run in the visitor's browser holds one, and costs a
+    ping every 2 s); past it a new one is told the playground is busy."""
+    return settings.get("PLAYGROUND_MAX_LIVE_PAGES")
 
 
 def max_frame_kb() -> int:
@@ -94,7 +101,8 @@ class Tickets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: "weakref.WeakValueDictionary[str, StreamSession]" = weakref.WeakValueDictionary()
-        self.open = 0  # sockets open now
+        self.open = 0  # sockets that run a side on the server now (the server's live slots)
+        self.pages = 0  # sockets open now (a page whose models all run in the browser holds no server slot)
 
     def issue(self, session: StreamSession) -> str:
         with self._lock:
@@ -119,6 +127,7 @@ class Tickets:
         return None if session is None or session.closed else session
 
     def claim(self) -> bool:
+        """A server slot, for a socket that sends the server frames."""
         with self._lock:
             if self.open >= max_live_sessions():
                 return False
@@ -128,6 +137,17 @@ class Tickets:
     def release(self) -> None:
         with self._lock:
             self.open -= 1
+
+    def claim_page(self) -> bool:
+        with self._lock:
+            if self.pages >= max_live_pages():
+                return False
+            self.pages += 1
+            return True
+
+    def release_page(self) -> None:
+        with self._lock:
+            self.pages -= 1
 
 
 TICKETS = Tickets()
@@ -224,6 +244,7 @@ class Connection:
         self.strikes = 0  # frames refused for what they are (not a JPEG, too large): MAX_STRIKES closes the socket
         self.session: StreamSession | None = None
         self.models_sent: tuple | None = None  # the pickers' models and sliders the page was told last
+        self.server_slot = False  # holds one of the server's live slots (from its first frame for the server)
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.open:
@@ -254,7 +275,7 @@ class Connection:
             BUDGET.claim("live", address)
         except BusyError as exc:
             return await self.close(str(exc), 4429)
-        if not TICKETS.claim():
+        if not TICKETS.claim_page():
             BUDGET.release("live", address)
             return await self.close("the playground is busy: every live slot is taken; try again in a minute", 4429)
         session.address = address  # its stream-mode runners count against the same address
@@ -292,7 +313,8 @@ class Connection:
                     await self.on_text(message.get("text") or "")
         finally:
             self.open = False
-            TICKETS.release()
+            self.give_back_server_slot()
+            TICKETS.release_page()
             BUDGET.release("live", address)
             for task in list(self.tasks):
                 task.cancel()
@@ -316,6 +338,8 @@ class Connection:
                     if isinstance(in_page, list) and len(in_page) <= 2 else frozenset()
                 if session.in_page:  # the stream is in use without frames
                     session.frame_at = time.monotonic()
+                if session.in_page == {"a", "b"}:  # the page runs both sides: the server slot is free again
+                    self.give_back_server_slot()
                 await self.send_models(session)
             return await self.send({"type": "pong", "t": t if isinstance(t, (int, float)) else None})
         await self.send({"type": "error", "message": "unknown message: the live socket takes frames "
@@ -342,6 +366,11 @@ class Connection:
             check_jpeg(data[HEADER.size:], max_side=max_frame_side(), max_pixels=max_frame_pixels())
         except ImageError as exc:
             return await self.strike(seq, asked, str(exc), f"were not camera JPEGs ({exc})")
+        if not self.server_slot:  # the first frame for the server: one of its live slots, while they last
+            if not TICKETS.claim():
+                return await self.close("the playground is busy: every live slot on its server is taken; run both "
+                                        "sides on this device, or try again in a minute", 4429)
+            self.server_slot = True
         if not limit.allow():
             session.frame_at = time.monotonic()
             return await self.send({"type": "dropped", "seq": seq, "asked": asked,
@@ -356,6 +385,11 @@ class Connection:
             task = asyncio.create_task(self.deliver(session, key, future))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    def give_back_server_slot(self) -> None:
+        if self.server_slot:
+            self.server_slot = False
+            TICKETS.release()
 
     async def strike(self, seq: int, asked: list[str], sentence: str, closing: str) -> None:
         """A frame refused for what it is (not a camera JPEG, too large): "dropped" with its sentence, and at

@@ -105,20 +105,20 @@ def test_leaving_a_tab_stops_its_stream_frees_its_slot_and_offers_to_resume(app_
     from playground.live_socket import TICKETS
 
     with browser_page(app_url, y4m) as page:
-        base = TICKETS.open
+        base = TICKETS.pages
         open_tab(page, "face", TASKS["face"].title)
         start_live(page, "face")
         assert _both_draw(page, "face")
-        assert TICKETS.open == base + 1
+        assert TICKETS.pages == base + 1
         open_tab(page, "hands", TASKS["hands"].title)
-        assert wait_for(lambda: TICKETS.open == base, 20), "the server still holds the left tab's live slot"
+        assert wait_for(lambda: TICKETS.pages == base, 20), "the server still holds the left tab's live slot"
         status = page.locator("#face-live .live-status").text_content()
         assert "Stopped when you left this tab" in status, status
         open_tab(page, "face", TASKS["face"].title)
         page.click("#face-live .live-resume")
         before = live_counts(page, "face")
         assert _both_draw(page, "face", before), "Resume starts the stream again"
-        assert TICKETS.open == base + 1
+        assert TICKETS.pages == base + 1
         stop_live(page, "face")
 
 

@@ -3,6 +3,7 @@ live view relies on, and what a hostile client can and cannot do to it."""
 import time
 
 import numpy as np
+import orjson
 import pytest
 
 from bench.fakecam import make_frames
@@ -140,7 +141,7 @@ def test_a_socket_needs_a_live_sessions_ticket_and_their_number_is_capped(app_ur
     closed = stranger.wait_for(lambda m: m["type"] == "closed", 10)
     stranger.close()
     assert closed and "expired" in closed["message"]
-    monkeypatch.setenv("PLAYGROUND_MAX_LIVE", str(TICKETS.open + 1))
+    monkeypatch.setenv("PLAYGROUND_MAX_LIVE_PAGES", str(TICKETS.pages + 1))
     live()
     session = StreamSession("face", FACE)
     late = LiveClient(app_url, TICKETS.issue(session))
@@ -148,6 +149,39 @@ def test_a_socket_needs_a_live_sessions_ticket_and_their_number_is_capped(app_ur
     late.close()
     session.close()
     assert busy and "the playground is busy" in busy["message"]
+
+
+def test_a_page_that_runs_both_sides_itself_holds_no_server_slot(app_url, live, frames, monkeypatch):
+    """Every server slot taken: a page whose both sides run in the browser still opens its socket and is
+    answered (pings, the pickers' models), and only a frame for the server is told the server is busy; a page
+    that had a slot gives it back when it moves both sides into the browser."""
+    client, _ = live()
+    client.send(frame_message(1, frames[0]))
+    assert _result(client, 1, "a")
+    held = TICKETS.open
+    client.send(orjson.dumps({"type": "ping", "t": 1, "device": ["a", "b"]}).decode())
+    assert client.wait_for(lambda m: m["type"] == "pong", 10)
+    deadline = time.monotonic() + 10
+    while TICKETS.open != held - 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert TICKETS.open == held - 1, "both sides in the page: the server slot is given back"
+    other, _ = live()  # a page with its sides on the server takes a slot with its first frame
+    other.send(frame_message(1, frames[0]))
+    assert _result(other, 1, "a") and TICKETS.open == held
+    monkeypatch.setenv("PLAYGROUND_MAX_LIVE", str(TICKETS.open))  # no server slot left
+    pages = TICKETS.pages
+    session = StreamSession("face", FACE)  # another visitor (an address's share is two live views)
+    device_only = LiveClient(app_url, TICKETS.issue(session), source="127.0.0.71")
+    try:
+        device_only.send(orjson.dumps({"type": "ping", "t": 2, "device": ["a", "b"]}).decode())
+        assert device_only.wait_for(lambda m: m["type"] == "pong", 10) and TICKETS.pages == pages + 1
+        assert device_only.wait_for(lambda m: m["type"] == "models", 10), "the pickers' models reach the page"
+        device_only.send(frame_message(1, frames[0]))
+        busy = device_only.wait_for(lambda m: m["type"] == "closed", 10)
+        assert busy and "every live slot on its server is taken" in busy["message"], device_only.messages
+    finally:
+        device_only.close()
+        session.close()
 
 
 def test_closing_the_socket_or_the_session_frees_everything(app_url, frames):

@@ -104,6 +104,8 @@ _add("PLAYGROUND_FILE_MAX_AGE_S", 3600, int, "age at which the app's own tempora
 _add("PLAYGROUND_SWITCH_INTERVAL_MS", 1, int, "how often Python hands the GIL round: the event loop answers "
      "within milliseconds while a dozen threads run models (Python's own 5 ms let an honest client's upload "
      "time out under a full load)", minimum=1)
+_add("PLAYGROUND_EVENT_THREADS", 32, int, "threads the app's event functions (models, videos) may use at once, "
+     "in a pool of their own (below 40, where Gradio would share its one pool): uploads and file reads keep theirs", minimum=1, maximum=39)
 _add("PLAYGROUND_PER_SESSION", 8, int, "events one session may have waiting or running", minimum=1)
 _add("PLAYGROUND_PER_ADDRESS", 8, int, "events one address may have waiting or running (see \"One budget per "
      "visitor\")", minimum=0)
@@ -120,7 +122,10 @@ _add("PLAYGROUND_TRUSTED_PROXIES", "", str, "proxies whose `X-Forwarded-For` is 
      "proxy's network)", "empty")
 _add("PLAYGROUND_HEADER_TIMEOUT_S", 10, int, "seconds a request's headers may take to arrive", minimum=1)
 _add("PLAYGROUND_MAX_JSON_KB", 1024, int, "the largest JSON request body", minimum=1)
-_add("PLAYGROUND_MAX_LIVE", 8, int, "live sockets open at once, in all", minimum=1)
+_add("PLAYGROUND_MAX_LIVE", 8, int, "live views whose models run on the server, at once, in all (a view takes "
+     "its slot with its first frame for the server)", minimum=1)
+_add("PLAYGROUND_MAX_LIVE_PAGES", 200, int, "live views open at once, in all (one whose both sides run in the "
+     "visitor's browser takes no server slot: it sends a ping every 2 s)", minimum=1)
 _add("PLAYGROUND_LIVE_MAX_FRAME_KB", 1024, int, "the largest live frame (JPEG bytes)", minimum=1)
 _add("PLAYGROUND_LIVE_MAX_FPS", 60, int, "live frames a socket may send a second (more are skipped)", minimum=1)
 _add("PLAYGROUND_LIVE_IDLE_S", 60, int, "a live socket with no frame this long is closed", minimum=1)
