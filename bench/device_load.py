@@ -1,6 +1,6 @@
 """What a live visitor costs the server, with the models on the visitor's device and on the server.
 
-    python -m bench.device_load [--visitors 2] [--seconds 60] [--task face]
+    python -m bench.device_load [--visitors 2] [--seconds 60] [--task face] [--where both|device|server]
 
 Starts the app, opens ``--visitors`` pages in Chromium with a fake webcam, starts each live view with both
 sides in the page (the default where the models have a device version), then again with both on the server,
@@ -22,7 +22,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(visitors: int, seconds: float, task: str) -> dict:
+def run(visitors: int, seconds: float, task: str, places: tuple[str, ...] = ("device", "server")) -> dict:
     from bench.browser import browser_pages, live_counts, open_tab, start_live, stop_live, wait_for
     from bench.fakecam import make_y4m
     from bench.server import free_port, start_app
@@ -30,12 +30,18 @@ def run(visitors: int, seconds: float, task: str) -> dict:
 
     y4m = make_y4m(Path(tempfile.mkdtemp(prefix="device-load-")) / "cam.y4m")
     port = free_port()
-    proc = start_app(port, {"HF_HUB_OFFLINE": "1"})
+    # the pages share one address here: its share of live views is lifted to their number. Device only: the
+    # server keeps one live slot, which a page whose models run in the browser does not take
+    env = {"HF_HUB_OFFLINE": "1", "PLAYGROUND_LIVE_PER_ADDRESS": str(visitors),
+           "PLAYGROUND_LIVE_STARTS_PER_MINUTE": str(max(20, 4 * visitors))}
+    if places == ("device",):
+        env["PLAYGROUND_MAX_LIVE"] = "1"
+    proc = start_app(port, env)
     url = f"http://127.0.0.1:{port}/"
     report = {"visitors": visitors, "seconds": seconds, "task": task}
     try:
         with browser_pages(url, y4m, visitors) as pages:
-            for where in ("device", "server"):
+            for where in places:
                 for page in pages:
                     open_tab(page, task, TASKS[task].title)
                     for side in ("a", "b"):
@@ -65,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--visitors", type=int, default=2)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--task", default="face")
+    p.add_argument("--where", choices=("both", "device", "server"), default="both",
+                   help="device: only the pages' own models, with the server keeping a single live slot")
     args = p.parse_args(argv)
-    print(json.dumps(run(args.visitors, args.seconds, args.task), indent=2))
+    places = ("device", "server") if args.where == "both" else (args.where,)
+    print(json.dumps(run(args.visitors, args.seconds, args.task, places), indent=2))
     return 0
 
 
