@@ -37,7 +37,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def why_not() -> str | None:
     """None when the page can run models here; else the sentence it shows."""
     if not installed():
-        return device_fetch.why() or ("this server cannot send models to your browser (its in-page runtime "
+        return device_fetch.why() or ("this server cannot send models to your browser (what runs them there "
                                       "is not installed)")
     return None
 

@@ -140,7 +140,7 @@ STATE = _State()
 def why() -> str | None:
     """While the first start fetches the runtime, or after it could not, the page's sentence; else None."""
     if STATE.thread is not None and STATE.thread.is_alive():
-        return "this server is still fetching its in-page runtime (its first start takes a minute or two)"
+        return "this server is still fetching what runs models in your browser (its first start takes a minute or two)"
     return STATE.failed or None
 
 
@@ -159,8 +159,8 @@ def start(root: Path = ROOT) -> threading.Thread | None:
             try:
                 got = fetch(root)
             except (npm.PackageError, OSError, subprocess.SubprocessError) as exc:
-                STATE.failed = f"this server could not fetch its in-page runtime: {exc}"
-                log.warning("%s; live sides run on the server", STATE.failed)
+                STATE.failed = "this server could not fetch what runs models in your browser (no network?)"
+                log.warning("the in-page runtime could not be fetched (%s); live sides run on the server", exc)
                 return
             log.info("the in-page runtime is in place (%d packages fetched in %.0f s)", len(got),
                      time.monotonic() - t0)

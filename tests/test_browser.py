@@ -186,7 +186,7 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
         fetched = page.evaluate("window.__playgroundLive.face.device.fetched")
         model_file = device.model_files(get_spec("face/blazeface-short"))[0][0]
         assert {"side": "a", "label": name_of("face/blazeface-short"), "total": model_file.stat().st_size} in fetched
-        runtime = [f["total"] for f in fetched if f["label"] == "the in-page runtime"]
+        runtime = [f["total"] for f in fetched if f["label"] == "the model engine for your browser"]
         assert runtime and set(runtime) <= {p.stat().st_size for p in device.WASM.glob("*.wasm")}, fetched
         assert page.locator("#face-live .live-pane-a .live-progress").is_hidden()
         agreement = wait_for(lambda: (lambda t: re.search(r"(\d+)%( \(over the last \d+ frames\))? — 1 of 1 matched on the same frame", t))(

@@ -170,9 +170,9 @@ self.onmessage = async (e) => {
       // SharedArrayBuffer exists only there, and LiteRT's threaded build has no fallback
       threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
       accelerator = await chooseAccelerator(m.accelerator || "auto");
-      labels.set(new URL(m.wasmDir, self.location.href).href, "the in-page runtime");
+      labels.set(new URL(m.wasmDir, self.location.href).href, "the model engine for your browser");
       if (m.ortDir) {
-        labels.set(new URL(m.ortDir, self.location.href).href, "the runtime for ONNX models");
+        labels.set(new URL(m.ortDir, self.location.href).href, "the model engine for ONNX models");
         ort.env.wasm.wasmPaths = m.ortDir;
         ort.env.wasm.numThreads = threads;
       }
