@@ -48,9 +48,8 @@ def launch(**kwargs):
     backends.current()  # ZOO_BACKEND=ray: join (or start) the model cluster now; a sentence if it cannot
     kwargs.setdefault("max_file_size", f"{limits.max_upload_mb()}mb")
     kwargs.setdefault("state_session_capacity", guard.max_sessions())
-    # The event functions (models, videos) get a thread pool of their own: with Gradio's default (40, the same
-    # pool as everything else), a full load of them left uploads and file reads waiting for a thread, and an
-    # honest client's upload timed out under the crowd (bench.soak --attack)
+    # The event functions (models, videos) get a thread pool of their own: with Gradio's default (40 threads,
+    # the pool everything else uses too) a full load of them leaves uploads and file reads waiting for a thread
     kwargs.setdefault("max_threads", settings.get("PLAYGROUND_EVENT_THREADS"))
     from starlette.middleware import Middleware
 

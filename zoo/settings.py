@@ -104,8 +104,9 @@ _add("PLAYGROUND_FILE_MAX_AGE_S", 3600, int, "age at which the app's own tempora
 _add("PLAYGROUND_SWITCH_INTERVAL_MS", 1, int, "how often Python hands the GIL round: the event loop answers "
      "within milliseconds while a dozen threads run models (Python's own 5 ms let an honest client's upload "
      "time out under a full load)", minimum=1)
-_add("PLAYGROUND_EVENT_THREADS", 32, int, "threads the app's event functions (models, videos) may use at once, "
-     "in a pool of their own (below 40, where Gradio would share its one pool): uploads and file reads keep theirs", minimum=1, maximum=39)
+_add("PLAYGROUND_EVENT_THREADS", 32, int, "events (still images, videos) the app runs at once, on threads of "
+     "their own, so that uploads and file reads keep Gradio's pool (at most 39: at 40 Gradio shares one pool)",
+     minimum=1, maximum=39)
 _add("PLAYGROUND_PER_SESSION", 8, int, "events one session may have waiting or running", minimum=1)
 _add("PLAYGROUND_PER_ADDRESS", 8, int, "events one address may have waiting or running (see \"One budget per "
      "visitor\")", minimum=0)

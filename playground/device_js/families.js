@@ -156,9 +156,14 @@ function cropToFrame(roi, out) {
 }
 const toFrame = (m, [u, v]) => [m[0] * u + m[1] * v + m[2], m[3] * u + m[4] * v + m[5]];
 
-function boxOf(points, width, height) {
+function bounds(points) {  // [x0, y0, x1, y1] of the points' (x, y)
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  return [x0, y0, x1, y1];
+}
+
+function boxOf(points, width, height) {
+  const [x0, y0, x1, y1] = bounds(points);
   return [Math.max(0, x0), Math.max(0, y0), Math.min(width, x1), Math.min(height, y1)];
 }
 
@@ -295,24 +300,18 @@ class Track {
   }
 }
 
-function objectScale(points) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+function objectScale(points) {  // the size smoothing scales by (models/blaze.py object_scale)
+  const [x0, y0, x1, y1] = bounds(points);
   return ((x1 - x0) + (y1 - y0)) / 2;
 }
 
 // MediaPipe's region from landmarks (models/blaze.py landmarks_roi)
 function landmarksRoi(points, angle, scale, shiftY = 0, rotatedBox = true) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  const [x0, y0, x1, y1] = bounds(points);
   let cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, w = x1 - x0, h = y1 - y0;
   if (rotatedBox) {
-    let c = Math.cos(-angle), s = Math.sin(-angle);
-    let px0 = Infinity, py0 = Infinity, px1 = -Infinity, py1 = -Infinity;
-    for (const [x, y] of points) {
-      const u = (x - cx) * c - (y - cy) * s, v = (x - cx) * s + (y - cy) * c;
-      px0 = Math.min(px0, u); py0 = Math.min(py0, v); px1 = Math.max(px1, u); py1 = Math.max(py1, v);
-    }
+    let c = Math.cos(-angle), s = Math.sin(-angle);  // the points turned upright about the box's centre
+    const [px0, py0, px1, py1] = bounds(points.map(([x, y]) => [(x - cx) * c - (y - cy) * s, (x - cx) * s + (y - cy) * c]));
     const pu = (px0 + px1) / 2, pv = (py0 + py1) / 2;
     c = Math.cos(angle); s = Math.sin(angle);
     cx += pu * c - pv * s; cy += pu * s + pv * c;
