@@ -22,9 +22,20 @@ def frames():
     return [jpeg(f) for f in make_frames(640, 480, fps=25, seconds=2)[:20]]
 
 
+def no_live_socket_open(timeout: float = 30.0) -> None:
+    """Wait until the server has let go of every live socket (an earlier test closes its sockets at its
+    teardown, and the server frees their slots as it hears them go): the slot counts then start from 0."""
+    deadline = time.monotonic() + timeout
+    while (TICKETS.pages, TICKETS.open) != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (TICKETS.pages, TICKETS.open) == (0, 0), "a live socket of an earlier test is still open"
+
+
 @pytest.fixture
 def live(app_url):
-    """Open sockets on the app for sessions made here; all closed afterwards."""
+    """Open sockets on the app for sessions made here (after every earlier one has gone); all closed
+    afterwards."""
+    no_live_socket_open()
     opened = []
 
     def open_(models=FACE, task="face"):
@@ -185,6 +196,7 @@ def test_a_page_that_runs_both_sides_itself_holds_no_server_slot(app_url, live, 
 
 
 def test_closing_the_socket_or_the_session_frees_everything(app_url, frames):
+    no_live_socket_open()
     base_runners, base_open = StreamRunners.open_count(), TICKETS.open
     session = StreamSession("face", FACE)  # face mesh runs in video mode: a runner of the stream's own
     client = LiveClient(app_url, TICKETS.issue(session))
