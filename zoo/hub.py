@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -134,8 +135,19 @@ def _size_key(source: HubSource) -> str:
 
 
 def _read_sizes() -> dict[str, dict[str, int]]:
+    """The sizes kept so far (read once per version of the file: every page load asks for each Hub entry's)."""
+    path = _sizes_file()
     try:
-        data = json.loads(_sizes_file().read_text())
+        st = path.stat()
+    except OSError:
+        return {}
+    return _parse_sizes(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parse_sizes(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, int]]:
+    try:
+        data = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
