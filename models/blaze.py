@@ -309,6 +309,12 @@ def face_mesh_roi(points: np.ndarray) -> Roi:
                          rotated_box=False)
 
 
+def pose_roi(points: np.ndarray) -> Roi:
+    """The next frame's body region from this frame's landmarks: the pose model's two alignment points
+    (33: the hips' centre, 34: the full-body point) as MediaPipe's pose graph turns them into a region."""
+    return alignment_roi(points[33], points[34], FOLLOW["pose"]["scale"])
+
+
 def face_roi(det: Detection, *, start: int = 0, end: int = 1, scale: float = 1.5) -> Roi:
     """MediaPipe's face region from a face detection (face_detection_front_detection_to_roi): the box's
     centre, turned so that right eye -> left eye is level, squared on the long side and enlarged 1.5 times."""

@@ -58,7 +58,7 @@ def blaze_pose_post(raw: tuple[Any, list], meta: blaze.CascadeMeta, spec: ModelS
     people = distinct_people(people, blaze.CascadeOptions.of(spec.options).max_instances)
     track = meta.track  # stream mode: follow these people in the next frame, their landmarks smoothed
     if track is not None:
-        track.keep([blaze.alignment_roi(aux[id(p)][33], aux[id(p)][34]) for p in people])
+        track.keep([blaze.pose_roi(aux[id(p)]) for p in people])
         now = track.tick()
         people = [smoothed(p, aux[id(p)], track, i, now) for i, p in enumerate(people)]
     return PoseResult(tuple(people))
@@ -69,7 +69,7 @@ def smoothed(person: Person, points: np.ndarray, track: blaze.Track, index: int,
     smooths both), and the next frame's region set from the smoothed two: a steady region is what keeps a
     still subject's landmarks still."""
     xy = track.smooth(index, points[:, :2], t, blaze.object_scale(points[:33, :2]))
-    track.rois[index] = blaze.alignment_roi(xy[33], xy[34])
+    track.rois[index] = blaze.pose_roi(xy)
     return replace(person, keypoints=tuple(replace(k, x=float(x), y=float(y))
                                            for k, (x, y) in zip(person.keypoints, xy[:33])))
 

@@ -345,13 +345,13 @@ function followAndSmooth(track, kept, spec) {
     if (spec.landmarks === "pose") {  // the 33 points and the region's two, together
       const xy = track.smooth(i, [...f.points, ...f.align], t, objectScale(f.points));
       const points = xy.slice(0, 33), align = xy.slice(33);
-      track.rois[i] = alignmentRoi(align[0], align[1], rule.scale);
+      track.rois[i] = FOLLOW[rule.rule]({align}, rule);  // the next region from the steadied points
       const seen = points.filter((p) => p[2] >= 0.5);
       return {...f, points, keypoints: points, align, boxFrom: seen.length ? seen : points};
     }
     const points = track.smooth(i, f.points, t, objectScale(f.points));
     if (spec.landmarks === "hands") {
-      track.rois[i] = FOLLOW.hand({points}, rule);  // the next region from the steadied landmarks
+      track.rois[i] = FOLLOW[rule.rule]({points}, rule);  // the next region from the steadied landmarks
       return {...f, points, keypoints: points};
     }
     return {...f, points, keypoints: meshKeypoints(points, spec)};
