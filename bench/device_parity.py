@@ -22,55 +22,18 @@ import numpy as np
 
 WIDTH = 640
 
-# One picture through one model in the page, by the page's own routes: the worker the live view uses.
-PAGE_RUN = """async ([png, opts]) => {
-    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
-    const bitmap = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext("2d", {willReadFrequently: true});
-    ctx.drawImage(bitmap, 0, 0);
-    const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+# Pictures through one model in the page, by the page's own routes (the worker the live view uses): each on
+# its own, or (``stream``) as the frames of one camera stream, which the Worker follows from frame to frame and
+# smooths as the server's live view does.
+PAGE_RUN = """async ([pngs, opts]) => {
     const at = (u) => new URL(u, document.baseURI).href;
-    const spec = await (await fetch(at("live/device/spec?id=" + opts.model))).json();
-    const worker = new Worker(at(opts.worker));
-    let backend = "", loaded = "";
-    const answer = new Promise((ok, fail) => { worker.onmessage = (e) => {
-        if (e.data.type === "ready") backend = e.data.backend;
-        if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
-        else if (e.data.type === "loaded" && (loaded = e.data.backend)) worker.postMessage({type: "pixels", side: "a", seq: 1, rgba,
-                                                              width: bitmap.width, height: bitmap.height});
-        else if (e.data.type === "result") {
-            let mask = null;
-            if (e.data.bitmap) {  // a mask: its alpha channel, one byte a pixel
-                ctx.clearRect(0, 0, canvas.width, canvas.height);
-                ctx.drawImage(e.data.bitmap, 0, 0);
-                const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-                let s = "";
-                for (let i = 3; i < px.length; i += 4) s += String.fromCharCode(px[i] ? 1 : 0);
-                mask = btoa(s);
-            }
-            worker.terminate();
-            ok({items: e.data.items, coverage: e.data.coverage || null, mask, backend: loaded || backend,
-                latency_ms: e.data.latency_ms});
-        }
-        else if (e.data.type === "error") fail(new Error(e.data.message));
-    }; });
-    worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/"),
-                        accelerator: opts.accelerator});
-    return await answer;
-}"""
-
-
-# Several pictures through one model in the page as the frames of one camera stream (the Worker's stream mode:
-# it follows the landmarks from frame to frame and smooths them, as the server's live view does).
-PAGE_STREAM = """async ([pngs, opts]) => {
-    const at = (u) => new URL(u, document.baseURI).href;
+    let canvas = null, ctx = null;
     const frames = [];
     for (const png of pngs) {
         const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
         const bitmap = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
-        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-        const ctx = canvas.getContext("2d", {willReadFrequently: true});
+        canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        ctx = canvas.getContext("2d", {willReadFrequently: true});
         ctx.drawImage(bitmap, 0, 0);
         frames.push({rgba: ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, width: bitmap.width,
                      height: bitmap.height});
@@ -78,36 +41,54 @@ PAGE_STREAM = """async ([pngs, opts]) => {
     const spec = await (await fetch(at("live/device/spec?id=" + opts.model))).json();
     const worker = new Worker(at(opts.worker));
     const out = [];
-    let i = 0;
-    const send = () => worker.postMessage({type: "pixels", side: "a", seq: i + 1, stream: true, ...frames[i]});
+    let backend = "", i = 0;
+    const send = () => worker.postMessage({type: "pixels", side: "a", seq: i + 1, stream: opts.stream, ...frames[i]});
     const answers = new Promise((ok, fail) => { worker.onmessage = (e) => {
-        if (e.data.type === "ready") worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
-        else if (e.data.type === "loaded") send();
-        else if (e.data.type === "result") {
-            out.push({items: e.data.items, followed: Boolean(e.data.followed), latency_ms: e.data.latency_ms});
+        const m = e.data;
+        if (m.type === "ready") {
+            backend = m.backend;
+            worker.postMessage({type: "load", side: "a", spec, modelUrls: spec.model_urls.map(at)});
+        } else if (m.type === "loaded") {
+            backend = m.backend || backend;
+            send();
+        } else if (m.type === "result") {
+            let mask = null;
+            if (m.bitmap) {  // a mask: its alpha channel, one byte a pixel
+                ctx.clearRect(0, 0, canvas.width, canvas.height);
+                ctx.drawImage(m.bitmap, 0, 0);
+                const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+                let s = "";
+                for (let j = 3; j < px.length; j += 4) s += String.fromCharCode(px[j] ? 1 : 0);
+                mask = btoa(s);
+            }
+            out.push({items: m.items, coverage: m.coverage || null, mask, backend, latency_ms: m.latency_ms,
+                      followed: Boolean(m.followed)});
             if (++i < frames.length) send(); else { worker.terminate(); ok(out); }
-        }
-        else if (e.data.type === "error") fail(new Error(e.data.message));
+        } else if (m.type === "error") fail(new Error(m.message));
     }; });
     worker.postMessage({type: "init", wasmDir: at("live/device/wasm/"), ortDir: at("live/device/ort/"),
-                        accelerator: "wasm"});
+                        accelerator: opts.accelerator});
     return await answers;
 }"""
+
+
+def _pngs(frames: list[np.ndarray]) -> list[str]:
+    return [base64.b64encode(cv2.imencode(".png", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
+            for f in frames]
 
 
 def run_stream_in_page(page, frames: list[np.ndarray], model_id: str, worker_url: str) -> list[dict[str, Any]]:
     """The page's answers for RGB frames sent as one stream: per frame its items, whether it followed the
     last frame's landmarks (no detector run) and its time."""
-    pngs = [base64.b64encode(cv2.imencode(".png", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
-            for f in frames]
-    return page.evaluate(PAGE_STREAM, [pngs, {"worker": worker_url, "model": model_id}])
+    return page.evaluate(PAGE_RUN, [_pngs(frames), {"worker": worker_url, "model": model_id, "stream": True,
+                                                    "accelerator": "wasm"}])
 
 
 def run_in_page(page, rgb: np.ndarray, model_id: str, worker_url: str, accelerator: str = "auto") -> dict[str, Any]:
     """The page's answer for one RGB picture: items, coverage, a mask (H, W) of booleans or None, what ran
     the model (``backend``: "WebGPU", "WebAssembly, 1 thread") and its time in the page."""
-    png = base64.b64encode(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()).decode()
-    answer = page.evaluate(PAGE_RUN, [png, {"worker": worker_url, "model": model_id, "accelerator": accelerator}])
+    answer, = page.evaluate(PAGE_RUN, [_pngs([rgb]), {"worker": worker_url, "model": model_id, "stream": False,
+                                                      "accelerator": accelerator}])
     if answer.get("mask"):
         flat = np.frombuffer(base64.b64decode(answer["mask"]), np.uint8)
         answer["mask"] = flat.reshape(rgb.shape[:2]).astype(bool)
