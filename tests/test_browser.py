@@ -217,7 +217,9 @@ def test_a_side_slow_on_the_device_is_offered_the_server_and_moves_there_on_one_
         offer_a.click()
         assert wait_for(lambda: page.evaluate(
             "(() => { const a = window.__playgroundLive.face.stats.latest.a; return a && !a.onDevice && a; })()"), 60)
-        assert "on the server" in live_readout(page, "face", "a") and "on this device" in live_readout(page, "face", "b")
+        # the readouts are rewritten twice a second: wait for A's next one
+        assert wait_for(lambda: "on the server" in live_readout(page, "face", "a"), 10), live_readout(page, "face", "a")
+        assert "on this device" in live_readout(page, "face", "b")
         assert offer_a.is_hidden()
         stop_live(page, "face")
 
