@@ -47,6 +47,7 @@ class Call:
     hostile: bool
     seconds: float
     message: str = ""
+    at: float = 0.0  # wall-clock start (to match the server's log)
 
 
 @dataclass
@@ -65,6 +66,9 @@ class Report:
     live_alone: list[dict] = field(default_factory=list)  # per live visitor: answers/s of A and B, alone
     live_during: list[dict] = field(default_factory=list)  # the same during the soak
     attacks: dict = field(default_factory=dict)  # what the crowd did (bench.hostile's tallies)
+    # this process's own scheduling lag (a 10 ms sleep's overshoot): a client timeout during a long one is
+    # the bench machine's, not the server's
+    client_lag: dict = field(default_factory=dict)
 
 
 def _default_pairs() -> dict[str, tuple[str, str]]:
@@ -88,7 +92,7 @@ def _call(client, case: Case | None, endpoint: str, pair: tuple[str, str], photo
             a = case.value
         elif case.kind == "video":
             image = case.value
-    t0 = time.monotonic()
+    t0, at = time.monotonic(), time.time()
     try:
         if endpoint.endswith("_video"):
             out = client.predict(handle_file(image if case else clip), a, b, api_name=f"/{endpoint}")
@@ -99,11 +103,16 @@ def _call(client, case: Case | None, endpoint: str, pair: tuple[str, str], photo
             answered = isinstance(out, tuple) and len(out) == 3 and "result" in out[2]["a"]
         ok = answered and not expect
         return Call(endpoint, name, ok, case is not None, time.monotonic() - t0,
-                    "" if ok else f"answered, expected '{expect}'" if answered else "malformed answer")
+                    "" if ok else f"answered, expected '{expect}'" if answered else "malformed answer", at)
     except Exception as exc:  # noqa: BLE001 - every failure is a row of the report
         msg = str(exc)
+        if not expect:  # where in gradio_client an honest call failed (its upload, its join, a download...)
+            import traceback
+
+            where = [f.name for f in traceback.extract_tb(exc.__traceback__) if "gradio_client" in f.filename]
+            msg += f" [in {where[-1]}]" if where else ""
         ok = bool(expect) and expect in msg and GENERIC not in msg
-        return Call(endpoint, name, ok, case is not None, time.monotonic() - t0, msg[:300])
+        return Call(endpoint, name, ok, case is not None, time.monotonic() - t0, msg[:300], at)
 
 
 def _live_visitor(url: str, seconds: float, frames: list[bytes], out: list, source: str = "127.0.0.1") -> None:
@@ -163,6 +172,16 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
                 samples.append((time.monotonic() - t_start, r))
             stop.wait(1.0)
 
+    lags: list[tuple[float, float]] = []
+
+    def lag_probe() -> None:
+        while not stop.is_set():
+            t0 = time.monotonic()
+            time.sleep(0.01)
+            lag = time.monotonic() - t0 - 0.01
+            if lag > 0.25:
+                lags.append((time.time(), lag))
+
     def client_loop(seed: int) -> None:
         rng = random.Random(seed)
         client = Client(url, verbose=False)
@@ -185,6 +204,7 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    threading.Thread(target=lag_probe, daemon=True).start()
     pid = proc.pid
     frames: list[bytes] = []
     if live:
@@ -244,6 +264,10 @@ def run(seconds: float, clients: int, bad_share: float, video_share: float, warm
         ms.sort()
         report.latency_ms[ep] = {"calls": len(ms), "p50": round(statistics.median(ms)),
                                  "p95": round(ms[min(len(ms) - 1, int(0.95 * (len(ms) - 1)))])}
+    report.client_lag = {"over_0.25s": len(lags), "over_1s": sum(1 for _, v in lags if v > 1.0),
+                         "max_s": round(max((v for _, v in lags), default=0.0), 2),
+                         "longest": [(time.strftime("%H:%M:%S", time.gmtime(t)), round(v, 2))
+                                     for t, v in sorted(lags, key=lambda x: -x[1])[:5]]}
     if samples:
         after = [r for t, r in samples if t >= warmup_s] or [samples[-1][1]]
         report.rss_mb = {"start": round(samples[0][1]), "after_warmup": round(after[0]),
@@ -268,8 +292,11 @@ def format_report(r: Report) -> str:
         lines.append(f"  live visitors: alone {r.live_alone}, during {r.live_during}: {share:.0%} of alone")
     if r.attacks:
         lines.append("  crowd: " + ", ".join(f"{k} {v}" for k, v in sorted(r.attacks.items())))
+    if r.client_lag:
+        lines.append(f"  the bench's own lag: {r.client_lag}")
     for f in r.failures[:10]:
-        lines.append(f"  failed: {f['endpoint']} {f['case']}: {f['message'][:160]}")
+        at = time.strftime("%H:%M:%S", time.gmtime(f["at"]))
+        lines.append(f"  failed: {at} +{f['seconds']:.1f}s {f['endpoint']} {f['case']}: {f['message'][:160]}")
     return "\n".join(lines)
 
 

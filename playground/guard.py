@@ -5,8 +5,9 @@ Three layers, outermost first:
 
 - **Connections** (:class:`GuardedHTTP`, a subclass of uvicorn's HTTP protocol): a request's headers must
   arrive within ``PLAYGROUND_HEADER_TIMEOUT_S`` (slowloris), and one address may hold at most
-  ``PLAYGROUND_CONNECTIONS_PER_ADDRESS`` connections; past that, the connection is closed before it is
-  read. uvicorn has neither (its keep-alive timeout does not cover a request trickled in byte by byte).
+  ``PLAYGROUND_CONNECTIONS_PER_ADDRESS`` connections; past that, a connection is never read: it is held
+  a minute or two and closed (:class:`Connections` says why it is not closed at once). uvicorn has neither
+  (its keep-alive timeout does not cover a request trickled in byte by byte).
 - **The client address**: uvicorn rewrites a request's client from ``X-Forwarded-For`` only when the peer is
   one of ``PLAYGROUND_TRUSTED_PROXIES`` (none by default: a header from anyone else is ignored), so every
   layer below reads the visitor's own address from the request's client.
@@ -26,6 +27,7 @@ import ipaddress
 import json
 import logging
 import os
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from typing import Callable
 
 from zoo.errors import BusyError
 from zoo import settings
+from playground.limits import LOOP_WATCH
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +247,8 @@ class Guard:
         self.sessions = Sessions(blocks)
 
     async def __call__(self, scope, receive, send):
+        if LOOP_WATCH.attach():
+            send = LOOP_WATCH.timed(scope, send)
         if scope.get("type") != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         path, address = scope.get("path", ""), address_of(scope)
@@ -408,29 +413,61 @@ async def answer(send, status: int, sentence: str) -> None:
 # --- connections -------------------------------------------------------------------------------------
 
 class Connections:
-    """Open connections per peer address (the TCP peer: a trusted proxy's connections are not capped)."""
+    """Open connections per peer address (the TCP peer: a trusted proxy's connections are not capped).
+
+    A connection past its address's share is *held* rather than closed: accepted, never read, and closed
+    after ``PLAYGROUND_HELD_FOR_S`` to twice that (spread, so that they never end together), up to
+    ``PLAYGROUND_HELD_CONNECTIONS`` held in all (past that, closed at once). Closing it at once let a
+    slowloris client re-open it at once: on a loaded server (two cores running models) the event loop could
+    accept and close only ~165 connections a second, so a client holding 500 kept ~490 of them waiting in the
+    kernel's accept queue, and every honest connection queued behind them for seconds. Held until the header
+    timeout, they all ended together and came back as one burst every 10 s, with the same wait for a few
+    seconds each time. Held as they are now, each costs a descriptor, and they come back a few a second."""
 
     def __init__(self) -> None:
         self._by_peer: dict[str, set] = {}
+        self._held: set = set()
         self._lock = threading.Lock()
         self._admitted = 0
 
-    def admit(self, peer: str | None, transport) -> bool:
+    def admit(self, peer: str | None, transport) -> str:
+        """``"open"``: within its address's share; ``"hold"``: past it, to be held unread; ``"close"``: past
+        it with no room to hold it."""
         if not peer or is_trusted_proxy(peer):
-            return True
+            return "open"
         limit = SHARES["connections"].limit()
         with self._lock:
             self._admitted += 1
             if self._admitted % 1000 == 0:  # addresses that went away leave nothing behind
                 for key in [k for k, ts in self._by_peer.items() if not any(not t.is_closing() for t in ts)]:
                     del self._by_peer[key]
+                self._held = {t for t in self._held if not t.is_closing()}
             open_ = {t for t in self._by_peer.get(peer, ()) if not t.is_closing()}
-            if len(open_) >= limit:
-                self._by_peer[peer] = open_
-                return False
-            open_.add(transport)
             self._by_peer[peer] = open_
-            return True
+            if len(open_) < limit:
+                open_.add(transport)
+                return "open"
+            if len(self._held) < max_held_connections():
+                self._held.add(transport)
+                return "hold"
+            return "close"
+
+    def forget(self, transport) -> None:
+        with self._lock:
+            self._held.discard(transport)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+
+def max_held_connections() -> int:
+    return settings.get("PLAYGROUND_HELD_CONNECTIONS")
+
+
+def held_for_s() -> float:
+    """How long one connection past its address's share is held: between the setting and twice it."""
+    return settings.get("PLAYGROUND_HELD_FOR_S") * (1.0 + random.random())
 
 
 CONNECTIONS = Connections()
@@ -441,13 +478,21 @@ class _GuardedMixin:
 
     _header_timer: asyncio.TimerHandle | None = None
     _armed_for: object = None
+    _held = False  # past its address's share: held unread for PLAYGROUND_HELD_FOR_S (to twice it)
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
+        self._made = time.monotonic()
         super().connection_made(transport)  # type: ignore[misc]
         peer = transport.get_extra_info("peername")
-        if not CONNECTIONS.admit(peer[0] if peer else None, transport):
+        verdict = CONNECTIONS.admit(peer[0] if peer else None, transport)
+        if verdict == "close":
             log.debug("refused a connection from %s: over its share of connections", peer[0] if peer else "?")
             transport.close()
+            return
+        if verdict == "hold":  # never read, and closed after a while of its own
+            self._held = True
+            transport.pause_reading()
+            self._header_timer = asyncio.get_running_loop().call_later(held_for_s(), self._headers_too_slow)
             return
         self._arm()
 
@@ -475,6 +520,8 @@ class _GuardedMixin:
         cycle = self.cycle  # type: ignore[attr-defined]
         if self._header_timer is not None and cycle is not None and cycle is not self._armed_for:
             self._disarm()  # its headers are in
+            if LOOP_WATCH.on:
+                LOOP_WATCH.headers_in(self._made, self._armed_for is None)
 
     def handle_websocket_upgrade(self, *args) -> None:
         self._disarm()
@@ -482,6 +529,8 @@ class _GuardedMixin:
 
     def connection_lost(self, exc) -> None:
         self._disarm()
+        if self._held:
+            CONNECTIONS.forget(self.transport)  # type: ignore[attr-defined]
         super().connection_lost(exc)  # type: ignore[misc]
 
 

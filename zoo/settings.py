@@ -104,6 +104,11 @@ _add("PLAYGROUND_FILE_MAX_AGE_S", 3600, int, "age at which the app's own tempora
 _add("PLAYGROUND_SWITCH_INTERVAL_MS", 1, int, "how often Python hands the GIL round: the event loop answers "
      "within milliseconds while a dozen threads run models (Python's own 5 ms let an honest client's upload "
      "time out under a full load)", minimum=1)
+_add("PLAYGROUND_BATCH_NICE", 10, int, "how much lower (in nice steps, Linux) still images and videos run than "
+     "the live view and the event loop: a live frame is late when it waits, a still image only takes longer",
+     minimum=0, maximum=19)
+_add("PLAYGROUND_LOOP_WATCH_MS", 0, int, "log where the event loop was whenever it is held past this many "
+     "milliseconds (a stall's sampled stacks, at WARNING); 0: off", minimum=0)
 _add("PLAYGROUND_EVENT_THREADS", 32, int, "events (still images, videos) the app runs at once, on threads of "
      "their own, so that uploads and file reads keep Gradio's pool (at most 39: at 40 Gradio shares one pool)",
      minimum=1, maximum=39)
@@ -121,6 +126,11 @@ _add("PLAYGROUND_LIVE_STARTS_PER_MINUTE", 20, int, "live views one address may s
 _add("PLAYGROUND_NEW_SESSIONS_PER_MINUTE", 60, int, "sessions one address may open a minute", minimum=1)
 _add("PLAYGROUND_TRUSTED_PROXIES", "", str, "proxies whose `X-Forwarded-For` is believed (on a Space: its "
      "proxy's network)", "empty")
+_add("PLAYGROUND_HELD_CONNECTIONS", 2000, int, "connections past their address's share held unread, in all (so "
+     "that a client re-opening every closed connection at once cannot keep the server's accept queue full); "
+     "past it they are closed at once", minimum=0)
+_add("PLAYGROUND_HELD_FOR_S", 60.0, float, "seconds such a connection is held, at least (at most twice it)",
+     "60", minimum=0.01)
 _add("PLAYGROUND_HEADER_TIMEOUT_S", 10, int, "seconds a request's headers may take to arrive", minimum=1)
 _add("PLAYGROUND_MAX_JSON_KB", 1024, int, "the largest JSON request body", minimum=1)
 _add("PLAYGROUND_MAX_LIVE", 8, int, "live views whose models run on the server, at once, in all (a view takes "
