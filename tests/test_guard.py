@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.browser import wait_for
 from bench.live_client import LiveClient, frame_message, http_from, jpeg, uploaded
 from playground.guard import BUDGET, CONNECTIONS, json_depth_over
 from playground.live import StreamSession
@@ -152,14 +153,6 @@ def _slowloris(host: str, port: int, source: str, count: int) -> list[socket.soc
     return held
 
 
-def _until(check, timeout: float = 30.0) -> bool:
-    """Polls ``check`` up to a bound (it decides nothing by itself: the assertion after it does)."""
-    deadline = time.monotonic() + timeout
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return check()
-
-
 def test_connections_per_address_are_capped_and_headers_must_arrive_in_time(app_url, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_CONNECTIONS_PER_ADDRESS", "4")
     monkeypatch.setenv("PLAYGROUND_HEADER_TIMEOUT_S", "2")
@@ -168,7 +161,7 @@ def test_connections_per_address_are_capped_and_headers_must_arrive_in_time(app_
     before = CONNECTIONS.held
     held = _slowloris(host, port, "127.0.0.5", 7)
     try:
-        assert _until(lambda: CONNECTIONS.held == before + 3), "the three past the share are held, unread"
+        assert wait_for(lambda: CONNECTIONS.held == before + 3, 30, 0.05), "the three past the share are held, unread"
         with http_from("127.0.0.6") as http:  # another address is served meanwhile
             assert http.get(app_url).status_code == 200
         closed = [_closed_by_server(s, 30) for s in held]  # four at the header timeout, three when their hold ends
@@ -176,7 +169,7 @@ def test_connections_per_address_are_capped_and_headers_must_arrive_in_time(app_
         for s in held:
             s.close()
     assert all(closed), closed
-    assert _until(lambda: CONNECTIONS.held == before), "a held connection that ends leaves no place taken"
+    assert wait_for(lambda: CONNECTIONS.held == before, 30, 0.05), "a held connection that ends leaves no place taken"
 
 
 def test_connections_past_the_share_are_held_not_closed_so_a_slowloris_cannot_churn(app_url, monkeypatch):
@@ -199,7 +192,7 @@ def test_connections_past_the_share_are_held_not_closed_so_a_slowloris_cannot_ch
     finally:
         for s in held:
             s.close()
-    assert _until(lambda: CONNECTIONS.held == before), "connections the client closed are no longer held"
+    assert wait_for(lambda: CONNECTIONS.held == before, 30, 0.05), "connections the client closed are no longer held"
 
 
 # --- the live socket -----------------------------------------------------------------------------------

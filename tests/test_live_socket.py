@@ -6,6 +6,7 @@ import numpy as np
 import orjson
 import pytest
 
+from bench.browser import wait_for
 from bench.fakecam import make_frames
 from bench.live_client import HEADER, LiveClient, drive, frame_message, jpeg
 from playground.live import StreamSession
@@ -25,10 +26,8 @@ def frames():
 def no_live_socket_open(timeout: float = 30.0) -> None:
     """Wait until the server has let go of every live socket (an earlier test closes its sockets at its
     teardown, and the server frees their slots as it hears them go): the slot counts then start from 0."""
-    deadline = time.monotonic() + timeout
-    while (TICKETS.pages, TICKETS.open) != (0, 0) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (TICKETS.pages, TICKETS.open) == (0, 0), "a live socket of an earlier test is still open"
+    assert wait_for(lambda: (TICKETS.pages, TICKETS.open) == (0, 0), timeout, 0.05), \
+        "a live socket of an earlier test is still open"
 
 
 @pytest.fixture
