@@ -441,7 +441,6 @@ class Connections:
             if self._admitted % 1000 == 0:  # addresses that went away leave nothing behind
                 for key in [k for k, ts in self._by_peer.items() if not any(not t.is_closing() for t in ts)]:
                     del self._by_peer[key]
-                self._held = {t for t in self._held if not t.is_closing()}
             open_ = {t for t in self._by_peer.get(peer, ()) if not t.is_closing()}
             self._by_peer[peer] = open_
             if len(open_) < limit:

@@ -10,12 +10,16 @@ What one visitor may hold at once (queue places, live views, connections...) is 
 """
 from __future__ import annotations
 
+import asyncio
 import atexit
+import collections
 import logging
 import shutil
+import sys
 import tempfile
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -44,8 +48,6 @@ def responsive_event_loop() -> None:
     Every request, upload and socket message goes through one event-loop thread, which must win the GIL from
     the model threads each time it wakes: under a full load (two cores, a dozen threads running models) each
     win took up to threads x 5 ms, and an honest client's upload or join waited past its 5 s timeout."""
-    import sys
-
     sys.setswitchinterval(max(0.0001, settings.get("PLAYGROUND_SWITCH_INTERVAL_MS") / 1000.0))
 
 
@@ -58,22 +60,21 @@ class LoopWatch:
     for the GIL after waking, not a callback holding it."""
 
     def __init__(self) -> None:
-        import collections
-
         self._loop = None
+        self._threshold: float | None = None  # seconds; read from the setting at the first request, 0: off
         # the last stalls: (seconds, [(samples, stack), ...] most frequent first)
         self.stalls: collections.deque = collections.deque(maxlen=50)
 
     def attach(self) -> bool:
-        """Called on the event loop for each request (by the guard): starts watching it, once; whether the
-        watch is on."""
-        if self._loop is not None:
-            return True
-        ms = settings.get("PLAYGROUND_LOOP_WATCH_MS")
-        if not ms:
-            return False
-        import asyncio
+        """Called on the event loop for each request (by the guard): reads the setting and starts watching,
+        at the first; whether the watch is on."""
+        if self._threshold is None:
+            self._threshold = settings.get("PLAYGROUND_LOOP_WATCH_MS") / 1000.0
+            if self._threshold:
+                self._start()
+        return bool(self._threshold)
 
+    def _start(self) -> None:
         self._loop = loop = asyncio.get_running_loop()
         beat = {"t": time.monotonic()}
 
@@ -82,9 +83,8 @@ class LoopWatch:
             loop.call_later(0.02, stamp)
 
         loop.call_soon(stamp)
-        threading.Thread(target=self._watch, args=(threading.get_ident(), beat, ms / 1000.0),
-                         name="loop-watch", daemon=True).start()
-        return True
+        threading.Thread(target=self._watch, args=(threading.get_ident(), beat), name="loop-watch",
+                         daemon=True).start()
 
     @property
     def on(self) -> bool:
@@ -92,13 +92,12 @@ class LoopWatch:
 
     def headers_in(self, made: float, first: bool) -> None:
         took = time.monotonic() - made
-        if first and took > settings.get("PLAYGROUND_LOOP_WATCH_MS") / 1000.0:
+        if first and took > self._threshold:
             log.warning("a connection's first request headers were read %.2f s after it was accepted", took)
 
     def timed(self, scope, send):
         """``send`` that logs a request answered past the threshold (path, and seconds to its answer)."""
-        t0, path = time.monotonic(), scope.get("path", "")
-        threshold = settings.get("PLAYGROUND_LOOP_WATCH_MS") / 1000.0
+        t0, path, threshold = time.monotonic(), scope.get("path", ""), self._threshold
 
         async def send_timed(message):
             kind = message.get("type")
@@ -111,17 +110,13 @@ class LoopWatch:
 
         return send_timed
 
-    def _watch(self, tid: int, beat: dict, threshold: float) -> None:
-        import collections
-        import sys
-        import traceback
-
+    def _watch(self, tid: int, beat: dict) -> None:
         samples: collections.Counter = collections.Counter()
         started = None
         while not self._loop.is_closed():
             time.sleep(0.01)
             lag = time.monotonic() - beat["t"]
-            if lag > threshold:
+            if lag > self._threshold:
                 started = started or beat["t"]
                 frame = sys._current_frames().get(tid)
                 if frame is not None:

@@ -7,6 +7,9 @@ No Gradio here: the tab wiring in ``playground.ui`` calls these, and tests call 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -34,12 +37,8 @@ EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ab")
 
 def _below_live() -> None:
     """A batch thread (still images, videos) runs ``PLAYGROUND_BATCH_NICE`` below the live view (Linux: the
-    nice value is per thread). On two cores a full queue of still images took the live view from 6.7 to
-    4.1 answers a second; a live frame is late when it waits, a still image only takes a little longer."""
-    import os
-    import sys
-    import threading
-
+    nice value is per thread). With the crowd of bench.soak beside 8 API clients it took the live view from
+    4.1 to 5.1 answers a second; a live frame is late when it waits, a still image only takes a little longer."""
     lower = settings.get("PLAYGROUND_BATCH_NICE")
     if lower and sys.platform.startswith("linux"):
         try:

@@ -508,7 +508,7 @@ def build_image(task: TaskDef, pickers, session: gr.State, ctl_inputs, results: 
             "outputs": [slider, rd_a, rd_b, agree, download], "api_visibility": "private"}
     # Still images of every tab share four places at once (STILL_AT_ONCE): on two cores more only added threads
     # contending with the live view (a crowd plus 8 API clients took it to 71% of its speed without the
-    # crowd, 83% with one count for all tabs; bench.soak)
+    # crowd, 82% with one count for all tabs; bench.soak)
     run = run_btn.click(partial(on_image, name), inputs=inputs, outputs=[out_a, out_b, results], api_name=name,
                         concurrency_limit=STILL_AT_ONCE, concurrency_id="still-image")
     run.success(None, js=CLOSE_ERRORS).then(**show)
