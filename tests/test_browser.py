@@ -200,8 +200,9 @@ def test_a_side_runs_on_the_visitors_device_and_is_compared_with_the_server_on_t
         agreement = wait_for(agreed, 60)
         assert agreement, page.locator("#face-live .live-agreement").inner_text()
         # the server answered B only: A's answers are the page's
-        answers = page.evaluate("window.__playgroundLive.face.stats.a.answers.length")
-        assert answers >= 5
+        answers = wait_for(lambda: (lambda n: n if n >= 5 else None)(
+            page.evaluate("window.__playgroundLive.face.stats.a.answers.length")), 30)
+        assert answers and answers >= 5, answers
         stop_live(page, "face")
 
 
